@@ -1,0 +1,92 @@
+"""Raw cassandra-driver figures on the local cluster, for later benchmarks to compare against.
+
+Plain writes, plain reads and lightweight-transaction inserts, each at the consistency level
+cluster.yaml gives its operation class, with a fixed number of requests in flight.
+
+    .venv/bin/python bench/cassandra_baseline.py [--count N] [--in-flight N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import uuid
+from pathlib import Path
+
+from cassandra import ConsistencyLevel
+from cassandra.cluster import Cluster
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import print_json, print_table, run_async
+from config import cluster as cluster_config
+
+KEYSPACE = "bench_baseline"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=4000, help="operations per kind")
+    parser.add_argument("--in-flight", type=int, default=32)
+    args = parser.parse_args()
+
+    config = cluster_config.load()
+    levels = config.cassandra.consistency
+    cluster = Cluster(list(config.cassandra.contact_points), port=config.cassandra.port)
+    session = cluster.connect()
+    factor = config.cassandra.replication_factor
+    session.execute(
+        f"CREATE KEYSPACE IF NOT EXISTS {KEYSPACE} WITH replication = "
+        f"{{'class': 'SimpleStrategy', 'replication_factor': {factor}}}"
+    )
+    session.execute(f"CREATE TABLE IF NOT EXISTS {KEYSPACE}.kv (k uuid PRIMARY KEY, v text)")
+    session.cluster.control_connection.wait_for_schema_agreement()
+
+    write = session.prepare(f"INSERT INTO {KEYSPACE}.kv (k, v) VALUES (?, ?)")
+    write.consistency_level = ConsistencyLevel.name_to_value[levels["write"].level]
+    read = session.prepare(f"SELECT v FROM {KEYSPACE}.kv WHERE k = ?")
+    read.consistency_level = ConsistencyLevel.name_to_value[levels["read"].level]
+    lwt = session.prepare(f"INSERT INTO {KEYSPACE}.kv (k, v) VALUES (?, ?) IF NOT EXISTS")
+    lwt.consistency_level = ConsistencyLevel.name_to_value[levels["signup"].level]
+    lwt.serial_consistency_level = ConsistencyLevel.name_to_value[levels["signup"].serial]
+
+    keys = [uuid.uuid4() for _ in range(args.count)]
+    warmup = min(args.count, 1000)
+    run_async(lambda i: session.execute_async(write, (keys[i], "value")), warmup, args.in_flight)
+    run_async(
+        lambda i: session.execute_async(lwt, (uuid.uuid4(), "v")), warmup // 4, args.in_flight
+    )
+    lwt_count = max(1, args.count // 4)
+    results = {
+        f"write ({levels['write'].level})": run_async(
+            lambda i: session.execute_async(write, (keys[i], "value")), args.count, args.in_flight
+        ),
+        f"read ({levels['read'].level})": run_async(
+            lambda i: session.execute_async(read, (keys[i],)), args.count, args.in_flight
+        ),
+        f"lwt insert ({levels['signup'].level}/{levels['signup'].serial})": run_async(
+            lambda i: session.execute_async(lwt, (uuid.uuid4(), "value")),
+            lwt_count,
+            args.in_flight,
+        ),
+    }
+    cluster.shutdown()
+    print_table(f"raw cassandra-driver, {args.in_flight} in flight, local cluster", results)
+    write_f, read_f, lwt_f = results.values()
+    print_json(
+        "cassandra_baseline",
+        write_per_s=round(write_f.per_s, 1),
+        write_p50_ms=round(write_f.p50_ms, 2),
+        write_p99_ms=round(write_f.p99_ms, 2),
+        read_per_s=round(read_f.per_s, 1),
+        read_p50_ms=round(read_f.p50_ms, 2),
+        read_p99_ms=round(read_f.p99_ms, 2),
+        lwt_per_s=round(lwt_f.per_s, 1),
+        lwt_p50_ms=round(lwt_f.p50_ms, 2),
+        lwt_p99_ms=round(lwt_f.p99_ms, 2),
+        errors=sum(f.errors for f in results.values()),
+    )
+
+
+if __name__ == "__main__":
+    main()

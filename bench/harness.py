@@ -1,0 +1,122 @@
+"""Shared measuring for Gather's benchmarks: run N operations with a fixed number in flight.
+
+``run_async`` drives an operation that returns a cassandra-driver ``ResponseFuture`` (or any
+object with ``add_callbacks``); ``run_threads`` drives a blocking callable from a thread pool.
+Both return a :class:`Figures` with the rate and the latency percentiles.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Throughput and latency of one measured run."""
+
+    ops: int
+    seconds: float
+    per_s: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def figures(latencies_s: list[float], seconds: float, errors: int = 0) -> Figures:
+    """Summarise per-operation latencies (seconds) of a run that took ``seconds``."""
+    ordered = sorted(latencies_s) or [0.0]
+    cuts = statistics.quantiles(ordered, n=100, method="inclusive") if len(ordered) > 1 else None
+    return Figures(
+        ops=len(latencies_s),
+        seconds=seconds,
+        per_s=len(latencies_s) / seconds if seconds else 0.0,
+        p50_ms=(cuts[49] if cuts else ordered[0]) * 1000,
+        p99_ms=(cuts[98] if cuts else ordered[0]) * 1000,
+        errors=errors,
+    )
+
+
+def run_async(start_op: Callable[[int], Any], count: int, in_flight: int) -> Figures:
+    """Run ``start_op(i)`` for i in range(count), keeping ``in_flight`` futures outstanding."""
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    done = threading.Event()
+    next_index = 0
+    finished = 0
+
+    def launch() -> None:
+        nonlocal next_index
+        with lock:
+            if next_index >= count:
+                return
+            index = next_index
+            next_index += 1
+        began = time.perf_counter()
+        future = start_op(index)
+        future.add_callbacks(lambda _: complete(began, False), lambda _: complete(began, True))
+
+    def complete(began: float, failed: bool) -> None:
+        nonlocal finished, errors
+        elapsed = time.perf_counter() - began
+        with lock:
+            finished += 1
+            if failed:
+                errors += 1
+            else:
+                latencies.append(elapsed)
+            last = finished == count
+        if last:
+            done.set()
+        else:
+            launch()
+
+    started = time.perf_counter()
+    for _ in range(min(in_flight, count)):
+        launch()
+    done.wait()
+    return figures(latencies, time.perf_counter() - started, errors)
+
+
+def run_threads(op: Callable[[int], Any], count: int, threads: int) -> Figures:
+    """Run the blocking ``op(i)`` for i in range(count) on ``threads`` worker threads."""
+    latencies: list[float] = []
+    errors = 0
+
+    def timed(index: int) -> None:
+        nonlocal errors
+        began = time.perf_counter()
+        try:
+            op(index)
+        except Exception:
+            errors += 1
+            return
+        latencies.append(time.perf_counter() - began)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(timed, range(count)))
+    return figures(latencies, time.perf_counter() - started, errors)
+
+
+def print_table(title: str, rows: dict[str, Figures]) -> None:
+    """Print figures as an aligned table."""
+    print(title)
+    print(f"{'operation':<28} {'ops':>7} {'per s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for name, row in rows.items():
+        print(
+            f"{name:<28} {row.ops:>7} {row.per_s:>10.1f} {row.p50_ms:>8.2f} "
+            f"{row.p99_ms:>8.2f} {row.errors:>7}"
+        )
+
+
+def print_json(bench: str, **values: Any) -> None:
+    """Print the one JSON line that ends every benchmark."""
+    print(json.dumps({"bench": bench, **values}, default=lambda f: asdict(f)))

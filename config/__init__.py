@@ -1,0 +1,1 @@
+"""Configuration of a Gather cluster, read from cluster.yaml."""

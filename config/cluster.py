@@ -1,0 +1,340 @@
+"""Loading and validating ``cluster.yaml``, the one description of a Gather cluster.
+
+``load(path)`` returns a frozen :class:`ClusterConfig` or raises :class:`ConfigError` whose
+message names the offending key (as a dotted path) and the form that was expected. Nothing
+else in Gather reads the file: every part takes what it needs from the returned object.
+
+The schema is documented in the file's own comments and in ``docs/cluster-yaml.md``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "cluster.yaml"
+
+OPERATION_CLASSES = ("read", "write", "signup", "report")
+CONSISTENCY_LEVELS = (
+    "ANY",
+    "ONE",
+    "TWO",
+    "THREE",
+    "QUORUM",
+    "ALL",
+    "LOCAL_QUORUM",
+    "EACH_QUORUM",
+    "LOCAL_ONE",
+)
+SERIAL_LEVELS = ("SERIAL", "LOCAL_SERIAL")
+REPLICATION_STRATEGIES = ("SimpleStrategy", "NetworkTopologyStrategy")
+ROLES = ("kiosk", "web", "sms", "mail", "worker")
+_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,47}$")
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
+
+
+class ConfigError(ValueError):
+    """cluster.yaml is missing, unreadable or does not match the schema."""
+
+
+@dataclass(frozen=True)
+class Consistency:
+    """How one operation class talks to Cassandra."""
+
+    level: str
+    timeout_s: float
+    serial: str | None = None
+
+
+@dataclass(frozen=True)
+class LocalCassandra:
+    """What the local cluster manager runs on this machine."""
+
+    nodes: int
+    heap_mb: int
+
+    def address(self, index: int) -> str:
+        """Loopback address of local node ``index`` (1-based)."""
+        return f"127.0.0.{index}"
+
+
+@dataclass(frozen=True)
+class CassandraConfig:
+    """Driver contact points, keyspace and the consistency of each operation class."""
+
+    contact_points: tuple[str, ...]
+    port: int
+    local: LocalCassandra
+    keyspace: str
+    replication_strategy: str
+    replication_factor: int
+    consistency: Mapping[str, Consistency]
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    """One Gather node: where it listens and which roles it plays."""
+
+    name: str
+    host: str
+    port: int
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CookieSource:
+    """Where the cluster cookie comes from; the value itself is never in the config."""
+
+    env: str | None
+    file: Path | None
+
+    def read(self) -> bytes:
+        """Return the cookie, from the environment variable first, then the file."""
+        if self.env and os.environ.get(self.env):
+            return os.environ[self.env].encode()
+        if self.file and self.file.is_file():
+            value = self.file.read_bytes().strip()
+            if value:
+                return value
+        raise ConfigError(
+            f"cookie: no cluster cookie found: set the environment variable {self.env or '-'} "
+            f"or write it to the file {self.file or '-'}"
+        )
+
+    def ensure_file(self) -> Path:
+        """Create the cookie file with a random value (mode 0600) if it does not exist."""
+        if self.file is None:
+            raise ConfigError("cookie.file: not configured, cannot create a cookie file")
+        if not self.file.exists():
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_hex(32) + "\n")
+        return self.file
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """The whole of cluster.yaml, validated."""
+
+    path: Path
+    name: str
+    cookie: CookieSource
+    cassandra: CassandraConfig
+    nodes: Mapping[str, NodeConfig]
+
+    @property
+    def root(self) -> Path:
+        """Folder holding cluster.yaml; relative paths in it are resolved against it."""
+        return self.path.parent
+
+
+def load(path: str | os.PathLike[str] | None = None) -> ClusterConfig:
+    """Read and validate cluster.yaml (by default the one at the repository root)."""
+    path = Path(path or os.environ.get("GATHER_CLUSTER_YAML") or DEFAULT_PATH).resolve()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    try:
+        return _parse(path, raw)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def _parse(path: Path, raw: Any) -> ClusterConfig:
+    top = _Section(raw, "")
+    top.only("cluster_name", "cookie", "cassandra", "nodes")
+    name = top.text("cluster_name", pattern=_NAME, form="lower-case name like 'gather'")
+
+    cookie_section = top.section("cookie")
+    cookie_section.only("env", "file")
+    env = cookie_section.text("env", required=False, pattern=re.compile(r"^[A-Z_][A-Z0-9_]*$"))
+    file = cookie_section.text("file", required=False)
+    if env is None and file is None:
+        raise ConfigError("cookie: expected at least one of 'env' or 'file'")
+    cookie = CookieSource(env=env, file=(path.parent / file) if file else None)
+
+    nodes_section = top.section("nodes")
+    nodes = {key: _parse_node(key, nodes_section.section(key)) for key in nodes_section.names()}
+    if not nodes:
+        raise ConfigError("nodes: expected at least one Gather node")
+    seen: dict[tuple[str, int], str] = {}
+    for node in nodes.values():
+        other = seen.setdefault((node.host, node.port), node.name)
+        if other != node.name:
+            raise ConfigError(
+                f"nodes.{node.name}.port: {node.host}:{node.port} is already used by {other}"
+            )
+
+    return ClusterConfig(
+        path=path,
+        name=name,
+        cookie=cookie,
+        cassandra=_parse_cassandra(top.section("cassandra")),
+        nodes=nodes,
+    )
+
+
+def _parse_cassandra(section: _Section) -> CassandraConfig:
+    section.only("contact_points", "port", "local", "keyspace", "consistency")
+    points = section.value("contact_points")
+    if not isinstance(points, list) or not points:
+        raise ConfigError(
+            f"{section.where('contact_points')}: expected a non-empty list of IP addresses"
+        )
+    contact_points = tuple(
+        _address(p, f"{section.where('contact_points')}[{i}]") for i, p in enumerate(points)
+    )
+
+    local = section.section("local")
+    local.only("nodes", "heap_mb")
+
+    keyspace = section.section("keyspace")
+    keyspace.only("name", "replication")
+    replication = keyspace.section("replication")
+    replication.only("strategy", "factor")
+
+    consistency = section.section("consistency")
+    consistency.only(*OPERATION_CLASSES)
+    levels = {op: _parse_consistency(op, consistency.section(op)) for op in OPERATION_CLASSES}
+
+    return CassandraConfig(
+        contact_points=contact_points,
+        port=section.integer("port", 1, 65535),
+        local=LocalCassandra(
+            nodes=local.integer("nodes", 1, 9), heap_mb=local.integer("heap_mb", 256, 16384)
+        ),
+        keyspace=keyspace.text("name", pattern=_IDENTIFIER, form="a CQL identifier like 'gather'"),
+        replication_strategy=replication.choice("strategy", REPLICATION_STRATEGIES),
+        replication_factor=replication.integer("factor", 1, 9),
+        consistency=levels,
+    )
+
+
+def _parse_consistency(op: str, section: _Section) -> Consistency:
+    allowed = ("level", "timeout_s", "serial") if op == "signup" else ("level", "timeout_s")
+    section.only(*allowed)
+    return Consistency(
+        level=section.choice("level", CONSISTENCY_LEVELS),
+        timeout_s=section.number("timeout_s", 0.1, 600.0),
+        serial=section.choice("serial", SERIAL_LEVELS) if op == "signup" else None,
+    )
+
+
+def _parse_node(name: str, section: _Section) -> NodeConfig:
+    if not _NAME.match(str(name)):
+        raise ConfigError(
+            f"nodes.{name}: node names are lower-case letters, digits, '-' and '_' "
+            "(at most 48), starting with a letter"
+        )
+    section.only("host", "port", "roles")
+    roles = section.value("roles")
+    if not isinstance(roles, list) or not all(r in ROLES for r in roles):
+        raise ConfigError(f"{section.where('roles')}: expected a list of roles among {list(ROLES)}")
+    if len(set(roles)) != len(roles):
+        raise ConfigError(f"{section.where('roles')}: a role is listed twice")
+    return NodeConfig(
+        name=name,
+        host=_address(section.value("host"), section.where("host")),
+        port=section.integer("port", 1024, 65535),
+        roles=tuple(roles),
+    )
+
+
+def _address(value: Any, where: str) -> str:
+    try:
+        return str(ipaddress.ip_address(str(value)))
+    except ValueError:
+        raise ConfigError(f"{where}: expected an IP address, got {value!r}") from None
+
+
+class _Section:
+    """A mapping in the YAML document, with typed accessors that name the key on error."""
+
+    def __init__(self, raw: Any, prefix: str) -> None:
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{prefix or 'document'}: expected a mapping, got {_kind(raw)}")
+        self._raw = raw
+        self._prefix = prefix
+
+    def where(self, key: str) -> str:
+        return f"{self._prefix}.{key}" if self._prefix else key
+
+    def names(self) -> list[str]:
+        return [str(k) for k in self._raw]
+
+    def only(self, *allowed: str) -> None:
+        for key in self._raw:
+            if key not in allowed:
+                raise ConfigError(f"{self.where(str(key))}: unknown key; expected one of {allowed}")
+
+    def value(self, key: str, required: bool = True) -> Any:
+        if key not in self._raw or self._raw[key] is None:
+            if required:
+                raise ConfigError(f"{self.where(key)}: missing")
+            return None
+        return self._raw[key]
+
+    def section(self, key: str) -> _Section:
+        return _Section(self.value(key), self.where(key))
+
+    def text(
+        self,
+        key: str,
+        required: bool = True,
+        pattern: re.Pattern[str] | None = None,
+        form: str = "",
+    ) -> str | None:
+        value = self.value(key, required)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{self.where(key)}: expected text, got {_kind(value)}")
+        if pattern and not pattern.match(value):
+            raise ConfigError(
+                f"{self.where(key)}: {value!r} is not {form or 'of the form ' + pattern.pattern}"
+            )
+        return value
+
+    def integer(self, key: str, low: int, high: int) -> int:
+        value = self.value(key)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ConfigError(
+                f"{self.where(key)}: expected an integer from {low} to {high}, got {value!r}"
+            )
+        return value
+
+    def number(self, key: str, low: float, high: float) -> float:
+        value = self.value(key)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not low <= value <= high
+        ):
+            raise ConfigError(
+                f"{self.where(key)}: expected a number from {low} to {high}, got {value!r}"
+            )
+        return float(value)
+
+    def choice(self, key: str, options: tuple[str, ...]) -> str:
+        value = self.value(key)
+        if value not in options:
+            raise ConfigError(f"{self.where(key)}: expected one of {list(options)}, got {value!r}")
+        return value
+
+
+def _kind(value: Any) -> str:
+    return "nothing" if value is None else f"{type(value).__name__} {value!r}"

@@ -1,0 +1,1 @@
+"""Everything in Gather that talks to Cassandra: the local cluster manager, schema and repositories."""

@@ -1,0 +1,229 @@
+"""One local Cassandra node: its folders under ``var/``, its generated config and its JVM process.
+
+Node ``i`` (1-based) listens on 127.0.0.i with the standard ports, keeps data, commit log,
+hints and logs in ``var/cassandra/node<i>/`` and records its pid there. Every node is a seed
+with a fixed, balanced token and ``auto_bootstrap: false``, so any start order is safe and no
+node waits for a ring delay.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+
+import psutil
+
+from storage.localcluster.distribution import REPO_ROOT, Distribution
+from storage.localcluster.errors import LocalClusterError
+
+TEMPLATES = REPO_ROOT / "cassandra"
+VAR = REPO_ROOT / "var" / "cassandra"
+STORAGE_PORT = 7000
+READY_LINE = "Starting listening for CQL clients"
+
+
+def balanced_token(index: int, count: int) -> int:
+    """The Murmur3 token of node ``index`` of ``count``, evenly spread over the ring."""
+    return -(2**63) + (index - 1) * (2**64 // count)
+
+
+@dataclass(frozen=True)
+class LocalNode:
+    """Paths, addresses and process control for local node ``index``."""
+
+    index: int
+    count: int
+    cluster_name: str
+    native_port: int
+    heap_mb: int
+    replication_factor: int
+
+    @property
+    def name(self) -> str:
+        return f"node{self.index}"
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.{self.index}"
+
+    @property
+    def jmx_port(self) -> int:
+        return 7099 + 100 * self.index
+
+    @property
+    def home(self) -> Path:
+        return VAR / self.name
+
+    @property
+    def log_file(self) -> Path:
+        return self.home / "logs" / "system.log"
+
+    @property
+    def stdout_file(self) -> Path:
+        return self.home / "logs" / "stdout.log"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.home / "pid"
+
+    @property
+    def config_file(self) -> Path:
+        return self.home / "conf" / "cassandra.yaml"
+
+    def write_config(self) -> None:
+        """Generate cassandra.yaml and logback.xml for this node from cassandra/'s templates."""
+        for folder in ("conf", "data", "logs"):
+            (self.home / folder).mkdir(parents=True, exist_ok=True)
+        seeds = ",".join(f"127.0.0.{i}:{STORAGE_PORT}" for i in range(1, self.count + 1))
+        yaml_text = Template((TEMPLATES / "cassandra.yaml.in").read_text()).substitute(
+            index=self.index,
+            cluster_name=self.cluster_name,
+            initial_token=balanced_token(self.index, self.count),
+            replication_factor=min(self.replication_factor, self.count),
+            seeds=seeds,
+            address=self.address,
+            storage_port=STORAGE_PORT,
+            native_port=self.native_port,
+            storage_dir=self.home / "data",
+        )
+        self.config_file.write_text(yaml_text)
+        (self.home / "conf" / "logback.xml").write_text((TEMPLATES / "logback.xml").read_text())
+
+    def jvm_command(self, dist: Distribution) -> list[str]:
+        """The full java command line that runs this node."""
+        options = [
+            line.strip()
+            for line in (TEMPLATES / "jvm17.options").read_text().splitlines()
+            if line.strip() and not line.startswith("#")
+        ]
+        new_gen = max(64, self.heap_mb // 4)
+        return [
+            str(dist.java),
+            f"-Xms{self.heap_mb}M",
+            f"-Xmx{self.heap_mb}M",
+            f"-Xmn{new_gen}M",
+            *options,
+            f"-Dcassandra.config=file://{self.config_file}",
+            f"-Dcassandra.storagedir={self.home / 'data'}",
+            f"-Dcassandra.logdir={self.home / 'logs'}",
+            f"-Dlogback.configurationFile={self.home / 'conf' / 'logback.xml'}",
+            f"-Dcassandra.jmx.local.port={self.jmx_port}",
+            f"-Djna.tmpdir={self.home / 'tmp'}",
+            f"-Djava.io.tmpdir={self.home / 'tmp'}",
+            f"-XX:HeapDumpPath={self.home / 'logs'}",
+            "-cp",
+            dist.classpath,
+            "org.apache.cassandra.service.CassandraDaemon",
+        ]
+
+    def process(self) -> psutil.Process | None:
+        """The running JVM of this node, or None (a stale pid file is ignored)."""
+        try:
+            pid = int(self.pid_file.read_text())
+            proc = psutil.Process(pid)
+            if proc.is_running() and str(self.config_file) in " ".join(proc.cmdline()):
+                return proc
+        except (FileNotFoundError, ValueError, psutil.Error):
+            pass
+        return None
+
+    def check_ports_free(self) -> None:
+        """Fail, naming the holder, if another process already has one of this node's ports."""
+        for port in (STORAGE_PORT, self.native_port, self.jmx_port):
+            host = "127.0.0.1" if port == self.jmx_port else self.address
+            with socket.socket() as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    sock.bind((host, port))
+                except OSError:
+                    raise LocalClusterError(
+                        f"{self.name}: port {host}:{port} is already in use by "
+                        f"{_port_holder(host, port)}; stop that process or change cluster.yaml"
+                    ) from None
+
+    def start(self, dist: Distribution) -> int:
+        """Launch the JVM in its own session; return the size of system.log before the start."""
+        self.write_config()
+        (self.home / "tmp").mkdir(exist_ok=True)
+        self.check_ports_free()
+        log_offset = self.log_file.stat().st_size if self.log_file.exists() else 0
+        with open(self.stdout_file, "ab") as out:
+            proc = subprocess.Popen(
+                self.jvm_command(dist),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=self.home,
+                start_new_session=True,
+                env={**os.environ, "MALLOC_ARENA_MAX": "4", "JAVA_HOME": str(dist.java_home)},
+            )
+        self.pid_file.write_text(f"{proc.pid}\n")
+        return log_offset
+
+    def accepts_cql(self) -> bool:
+        """True when the node's native transport port accepts a connection."""
+        try:
+            with socket.create_connection((self.address, self.native_port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def log_since(self, offset: int) -> str:
+        try:
+            with open(self.log_file, "rb") as log:
+                log.seek(offset)
+                return log.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The last lines of system.log (or of stdout.log when the JVM died before logging)."""
+        text = ""
+        for path in (self.log_file, self.stdout_file):
+            if path.exists():
+                text += f"--- {path} ---\n" + "\n".join(
+                    path.read_text(errors="replace").splitlines()[-lines:]
+                )
+                text += "\n"
+        return text or f"(no log in {self.home / 'logs'})"
+
+    def stop(self, timeout: float = 60.0) -> bool:
+        """SIGTERM the JVM and wait (SIGKILL after ``timeout``); False if it was not running."""
+        proc = self.process()
+        if proc is None:
+            return False
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except psutil.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+    def kill(self) -> bool:
+        """SIGKILL the JVM, as a crash would; False if not running."""
+        proc = self.process()
+        if proc is None:
+            return False
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+
+def _port_holder(host: str, port: int) -> str:
+    try:
+        for conn in psutil.net_connections("tcp"):
+            listening = conn.status == psutil.CONN_LISTEN and conn.laddr.port == port
+            if listening and conn.pid and conn.laddr.ip in (host, "0.0.0.0", "::"):
+                proc = psutil.Process(conn.pid)
+                return f"pid {conn.pid} ({' '.join(proc.cmdline())[:80]})"
+    except psutil.Error:
+        pass
+    return "another process"

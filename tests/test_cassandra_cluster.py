@@ -1,0 +1,82 @@
+"""The real local Cassandra cluster: replication factor 3, tunable consistency, a node lost."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from cassandra import ConsistencyLevel, Unavailable
+from cassandra.cluster import Cluster, NoHostAvailable, Session
+from cassandra.query import SimpleStatement
+
+from config.cluster import ClusterConfig
+from storage.localcluster import LocalCluster
+
+KEYSPACE = "foundation_test"
+
+
+@pytest.fixture(scope="module")
+def session(config: ClusterConfig, local_cluster: LocalCluster) -> Iterator[Session]:
+    cluster = Cluster(list(config.cassandra.contact_points), port=config.cassandra.port)
+    session = cluster.connect()
+    session.execute(
+        f"CREATE KEYSPACE IF NOT EXISTS {KEYSPACE} WITH replication = "
+        "{'class': 'SimpleStrategy', 'replication_factor': 3}"
+    )
+    session.execute(f"CREATE TABLE IF NOT EXISTS {KEYSPACE}.kv (k uuid PRIMARY KEY, v text)")
+    yield session
+    cluster.shutdown()
+
+
+def _at(session: Session, cql: str, level: int, *args: object) -> list:
+    return list(session.execute(SimpleStatement(cql, consistency_level=level), args))
+
+
+def _wait_seen(local_cluster: LocalCluster, observer: str, address: str, state: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if local_cluster.gossip_view(local_cluster.node(observer)).get(address) == state:
+            return
+        time.sleep(0.5)
+    pytest.fail(f"{observer} did not see {address} as {state} within 60 s")
+
+
+def test_every_node_is_up_and_the_keyspace_has_three_replicas(
+    session: Session, local_cluster: LocalCluster
+) -> None:
+    assert [row.state for row in local_cluster.status()] == ["UP", "UP", "UP"]
+    row = session.execute(
+        "SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = %s", (KEYSPACE,)
+    ).one()
+    assert row.replication["replication_factor"] == "3"
+
+
+def test_quorum_survives_a_killed_node_and_all_does_not(
+    session: Session, local_cluster: LocalCluster
+) -> None:
+    key, late_key = uuid.uuid4(), uuid.uuid4()
+    insert = f"INSERT INTO {KEYSPACE}.kv (k, v) VALUES (%s, %s)"
+    select = f"SELECT v FROM {KEYSPACE}.kv WHERE k = %s"
+    _at(session, insert, ConsistencyLevel.ALL, key, "before")
+    local_cluster.kill("node3")
+    try:
+        _wait_seen(local_cluster, "node1", "127.0.0.3", "DN")
+        _at(session, insert, ConsistencyLevel.QUORUM, late_key, "while node3 was down")
+        assert _at(session, select, ConsistencyLevel.QUORUM, late_key)[0].v == (
+            "while node3 was down"
+        )
+        assert _at(session, select, ConsistencyLevel.QUORUM, key)[0].v == "before"
+        with pytest.raises((Unavailable, NoHostAvailable)) as failure:
+            _at(session, insert, ConsistencyLevel.ALL, uuid.uuid4(), "needs every replica")
+        errors = (
+            failure.value.errors.values()
+            if isinstance(failure.value, NoHostAvailable)
+            else [failure.value]
+        )
+        assert all(isinstance(error, Unavailable) for error in errors), errors
+    finally:
+        local_cluster.start("node3")
+    _wait_seen(local_cluster, "node1", "127.0.0.3", "UN")
+    assert _at(session, select, ConsistencyLevel.ALL, late_key)[0].v == "while node3 was down"

@@ -1,0 +1,120 @@
+"""cluster.yaml: the committed default and the errors a bad file gets."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from config import cluster
+from config.cluster import ConfigError
+
+DEFAULT = yaml.safe_load(cluster.DEFAULT_PATH.read_text())
+
+
+def test_the_committed_default_describes_one_machine() -> None:
+    config = cluster.load()
+    assert config.cassandra.local.nodes == 3
+    assert config.cassandra.replication_factor == 3
+    assert config.cassandra.consistency["write"].level == "QUORUM"
+    assert config.cassandra.consistency["signup"].level == "QUORUM"
+    assert config.cassandra.consistency["signup"].serial == "SERIAL"
+    assert {"hub", "kiosk-1"} <= set(config.nodes)
+    assert set(config.nodes["hub"].roles) == {"web", "sms", "mail", "worker"}
+
+
+def _with(path: list[str], value: object) -> dict:
+    document = yaml.safe_load(cluster.DEFAULT_PATH.read_text())
+    target = document
+    for key in path[:-1]:
+        target = target[key]
+    if value is _DELETE:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return document
+
+
+_DELETE = object()
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (
+            ["cassandra", "consistency", "write", "level"],
+            "QUORM",
+            "cassandra.consistency.write.level",
+        ),
+        (
+            ["cassandra", "consistency", "signup", "serial"],
+            "ONE",
+            "cassandra.consistency.signup.serial",
+        ),
+        (["cassandra", "keyspace", "replication", "factor"], 0, "replication.factor"),
+        (["cassandra", "keyspace", "replication", "strategy"], "Simple", "replication.strategy"),
+        (["cassandra", "contact_points"], ["not-an-ip"], "cassandra.contact_points[0]"),
+        (["cassandra", "port"], "9042", "cassandra.port"),
+        (["cassandra", "local", "heap_mb"], _DELETE, "cassandra.local.heap_mb: missing"),
+        (["cassandra", "colour"], "blue", "cassandra.colour: unknown key"),
+        (["nodes", "hub", "roles"], ["web", "chef"], "nodes.hub.roles"),
+        (["nodes", "kiosk-1", "port"], 7410, "already used by hub"),
+        (["nodes", "Bad Name"], {"host": "127.0.0.1", "port": 7500, "roles": []}, "nodes.Bad Name"),
+        (["cookie"], {}, "cookie"),
+        (["cookie", "secret"], "hunter2", "cookie.secret: unknown key"),
+    ],
+)
+def test_a_bad_key_is_named_with_the_expected_form(
+    tmp_path: Path, path: list[str], value: object, message: str
+) -> None:
+    bad = tmp_path / "cluster.yaml"
+    bad.write_text(yaml.safe_dump(_with(path, value)))
+    with pytest.raises(ConfigError) as error:
+        cluster.load(bad)
+    assert message in str(error.value)
+    assert str(bad) in str(error.value)
+
+
+@pytest.mark.parametrize("text", ["", "just text", "cassandra: [1, 2", "- a\n- b\n"])
+def test_a_file_that_is_not_a_mapping_is_refused(tmp_path: Path, text: str) -> None:
+    bad = tmp_path / "cluster.yaml"
+    bad.write_text(text)
+    with pytest.raises(ConfigError):
+        cluster.load(bad)
+
+
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found"):
+        cluster.load(tmp_path / "nope.yaml")
+
+
+def test_the_cookie_comes_from_the_environment_first_then_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = cluster.CookieSource(env="GATHER_TEST_COOKIE", file=tmp_path / "cookie")
+    monkeypatch.delenv("GATHER_TEST_COOKIE", raising=False)
+    with pytest.raises(ConfigError, match="no cluster cookie"):
+        source.read()
+    source.ensure_file()
+    assert (tmp_path / "cookie").stat().st_mode & 0o777 == 0o600
+    from_file = source.read()
+    assert len(from_file) == 64
+    monkeypatch.setenv("GATHER_TEST_COOKIE", "from-env")
+    assert source.read() == b"from-env"
+
+
+def test_the_cluster_manager_reports_a_bad_config_and_exits_non_zero(tmp_path: Path) -> None:
+    bad = tmp_path / "cluster.yaml"
+    bad.write_text(yaml.safe_dump(_with(["cassandra", "local", "nodes"], 40)))
+    result = subprocess.run(
+        [sys.executable, "-m", "storage.localcluster", "--config", str(bad), "status"],
+        capture_output=True,
+        text=True,
+        cwd=cluster.DEFAULT_PATH.parent,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "cassandra.local.nodes: expected an integer from 1 to 9, got 40" in result.stderr
