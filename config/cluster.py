@@ -90,6 +90,22 @@ class NodeConfig:
 
 
 @dataclass(frozen=True)
+class LinkConfig:
+    """The node link: heartbeats, frame limit and optional TLS (paths already resolved)."""
+
+    heartbeat_s: float
+    down_after_s: float
+    max_frame_bytes: int
+    tls_certfile: Path | None = None
+    tls_keyfile: Path | None = None
+    tls_cafile: Path | None = None
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_certfile is not None
+
+
+@dataclass(frozen=True)
 class CookieSource:
     """Where the cluster cookie comes from; the value itself is never in the config."""
 
@@ -129,6 +145,7 @@ class ClusterConfig:
     name: str
     cookie: CookieSource
     cassandra: CassandraConfig
+    link: LinkConfig
     nodes: Mapping[str, NodeConfig]
 
     @property
@@ -156,7 +173,7 @@ def load(path: str | os.PathLike[str] | None = None) -> ClusterConfig:
 
 def _parse(path: Path, raw: Any) -> ClusterConfig:
     top = _Section(raw, "")
-    top.only("cluster_name", "cookie", "cassandra", "nodes")
+    top.only("cluster_name", "cookie", "cassandra", "link", "nodes")
     name = top.text("cluster_name", pattern=_NAME, form="lower-case name like 'gather'")
 
     cookie_section = top.section("cookie")
@@ -184,6 +201,7 @@ def _parse(path: Path, raw: Any) -> ClusterConfig:
         name=name,
         cookie=cookie,
         cassandra=_parse_cassandra(top.section("cassandra")),
+        link=_parse_link(path.parent, top.section("link")),
         nodes=nodes,
     )
 
@@ -221,6 +239,31 @@ def _parse_cassandra(section: _Section) -> CassandraConfig:
         replication_strategy=replication.choice("strategy", REPLICATION_STRATEGIES),
         replication_factor=replication.integer("factor", 1, 9),
         consistency=levels,
+    )
+
+
+def _parse_link(root: Path, section: _Section) -> LinkConfig:
+    section.only("heartbeat_s", "down_after_s", "max_frame_kb", "tls")
+    heartbeat = section.number("heartbeat_s", 0.05, 60.0)
+    down_after = section.number("down_after_s", 0.1, 600.0)
+    if down_after <= heartbeat:
+        raise ConfigError(f"{section.where('down_after_s')}: must be longer than heartbeat_s")
+    files: dict[str, Path | None] = {"certfile": None, "keyfile": None, "cafile": None}
+    if section.value("tls", required=False) is not None:
+        tls = section.section("tls")
+        tls.only(*files)
+        for key in files:
+            file = root / str(tls.text(key))
+            if not file.is_file():
+                raise ConfigError(f"{tls.where(key)}: {file} is not a file")
+            files[key] = file
+    return LinkConfig(
+        heartbeat_s=heartbeat,
+        down_after_s=down_after,
+        max_frame_bytes=section.integer("max_frame_kb", 1, 1024 * 1024) * 1024,
+        tls_certfile=files["certfile"],
+        tls_keyfile=files["keyfile"],
+        tls_cafile=files["cafile"],
     )
 
 

@@ -1,0 +1,294 @@
+"""The operator shell: ``python run_node.py --attach NAME`` (Erlang's ``-remsh`` for Gather).
+
+It connects to a running node over the node link as a ``shell`` peer, proves it knows the
+cluster cookie, and sends commands; the node answers with plain data and this module turns
+it into text. ``-c "COMMAND"`` runs one command and exits (status 1 if it failed), for
+scripts: each row of ``tree`` and ``nodes`` is one line of whitespace-separated columns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import cmd
+import itertools
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from node.frames import FrameDecoder, FrameError, encode
+from node.link import RemoteError, client_handshake
+from node.wire import from_wire
+
+HISTORY = Path.home() / ".gather_shell_history"
+COMMAND_TIMEOUT_S = 30.0
+
+
+class ShellError(RuntimeError):
+    """The node could not be reached, refused the shell, or a command failed."""
+
+
+class ShellConnection:
+    """An authenticated shell connection to one node."""
+
+    def __init__(self, host: str, port: int, cookie: bytes, tls: Any = None) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._ids = itertools.count(1)
+        self._decoder = FrameDecoder()
+        try:
+            self._reader, self._writer, self.node = self._loop.run_until_complete(
+                self._connect(host, port, cookie, tls)
+            )
+        except (OSError, TimeoutError, FrameError) as exc:
+            raise ShellError(f"cannot attach to {host}:{port}: {exc}") from None
+
+    async def _connect(self, host: str, port: int, cookie: bytes, tls: Any) -> tuple:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(host, port, ssl=tls), COMMAND_TIMEOUT_S
+        )
+        name = await asyncio.wait_for(
+            client_handshake(reader, writer, cookie, f"shell-{os.getpid()}", None, "shell"),
+            COMMAND_TIMEOUT_S,
+        )
+        return reader, writer, name
+
+    def call(self, name: str, *args: Any) -> Any:
+        """Run one command on the node and return its answer (raise ShellError on failure)."""
+        return self._loop.run_until_complete(
+            asyncio.wait_for(self._call(name, list(args)), COMMAND_TIMEOUT_S)
+        )
+
+    async def _call(self, name: str, args: list[Any]) -> Any:
+        command_id = next(self._ids)
+        self._writer.write(encode(["cmd", command_id, name, args]))
+        while True:
+            data = await self._reader.read(256 * 1024)
+            if not data:
+                raise ShellError(f"node {self.node} closed the connection")
+            for frame in self._decoder.feed(data):
+                if frame[0] == "result" and frame[1] == command_id:
+                    if frame[2]:
+                        return from_wire(frame[3])
+                    error_type, message = frame[3]
+                    raise ShellError(str(RemoteError(error_type, message)))
+
+    def close(self) -> None:
+        self._writer.close()
+        self._loop.close()
+
+
+def format_tree(rows: list[dict[str, Any]]) -> str:
+    """One line per actor: path, kind, state, restarts, mailbox, handled, uptime, last failure."""
+    header = ("PATH", "KIND", "STATE", "RESTARTS", "MAILBOX", "HANDLED", "UPTIME_S", "LAST_FAILURE")
+    lines = [header]
+    for row in rows:
+        failure = row.get("last_failure")
+        lines.append(
+            (
+                row["path"],
+                row["kind"],
+                row["state"],
+                str(row["restarts"]),
+                str(row["mailbox"]),
+                str(row["handled"]),
+                f"{row['uptime_s']:.1f}" if row.get("uptime_s") is not None else "-",
+                _failure_text(failure),
+            )
+        )
+    return _columns(lines)
+
+
+def format_nodes(rows: list[dict[str, Any]]) -> str:
+    """One line per peer: name, address, state, since, connects, rtt, last error."""
+    lines = [("NODE", "ADDRESS", "STATE", "SINCE", "CONNECTS", "RTT_MS", "LAST_ERROR")]
+    for row in rows:
+        rtt = row.get("rtt_ms")
+        lines.append(
+            (
+                row["name"],
+                row["address"],
+                row["state"],
+                time.strftime("%H:%M:%S", time.localtime(row["since"])),
+                str(row["connects"]),
+                f"{rtt:.2f}" if rtt is not None else "-",
+                row.get("last_error") or "-",
+            )
+        )
+    return _columns(lines)
+
+
+def format_hosts(rows: list[dict[str, Any]]) -> str:
+    """The driver's view of each Cassandra host."""
+    lines = [("HOST", "STATE", "DATACENTER", "RACK")]
+    lines += [
+        (
+            r["address"],
+            "UP" if r["up"] else "DOWN",
+            r.get("datacenter") or "-",
+            r.get("rack") or "-",
+        )
+        for r in rows
+    ]
+    return _columns(lines)
+
+
+def _failure_text(failure: dict[str, Any] | None) -> str:
+    if not failure:
+        return "-"
+    when = time.strftime("%H:%M:%S", time.localtime(failure["time"]))
+    return f"{when} {failure['type']}: {failure['message']}"
+
+
+def _columns(lines: list[tuple[str, ...]]) -> str:
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]) - 1)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False))
+        + "  "
+        + line[-1]
+        for line in lines
+    )
+
+
+class OperatorShell(cmd.Cmd):
+    """The interactive shell: line editing, history and tab completion come from readline."""
+
+    intro = "Attached. Type 'help' for the commands, Ctrl-D to detach."
+
+    def __init__(self, connection: ShellConnection) -> None:
+        super().__init__()
+        self.connection = connection
+        self.prompt = f"({connection.node}) "
+        self.failed = False
+        self._paths: list[str] = []
+
+    def run_one(self, line: str) -> bool:
+        """Run a single command line; True when it succeeded."""
+        self.onecmd(line)
+        return not self.failed
+
+    def onecmd(self, line: str) -> bool:
+        self.failed = False
+        try:
+            return bool(super().onecmd(line))
+        except ShellError as exc:
+            self.failed = True
+            print(f"error: {exc}")
+        except (ValueError, json.JSONDecodeError) as exc:
+            self.failed = True
+            print(f"error: {exc}")
+        return False
+
+    def default(self, line: str) -> None:
+        self.failed = True
+        print(f"unknown command {line.split()[0]!r}; type 'help'")
+
+    def emptyline(self) -> bool:
+        return False
+
+    def do_tree(self, _: str) -> None:
+        """tree: the live supervision tree with state, restarts, last failure, mailbox, uptime."""
+        rows = self.connection.call("tree")
+        self._paths = [row["path"] for row in rows]
+        print(format_tree(rows))
+
+    def do_info(self, path: str) -> None:
+        """info PATH: everything known about one actor."""
+        for key, value in self.connection.call("info", self._path(path)).items():
+            print(f"{key}: {value}")
+
+    def do_restart(self, path: str) -> None:
+        """restart PATH: stop the actor and let its supervisor start it again."""
+        print(self.connection.call("restart", self._path(path)))
+
+    def do_stop(self, path: str) -> None:
+        """stop PATH: stop the actor for good (its supervisor does not restart it)."""
+        print(self.connection.call("stop", self._path(path)))
+
+    def do_crash(self, path: str) -> None:
+        """crash PATH: inject a failure into the actor, to drill its supervision."""
+        print(self.connection.call("crash", self._path(path)))
+
+    def do_nodes(self, _: str) -> None:
+        """nodes: the node link's state towards each peer."""
+        print(format_nodes(self.connection.call("nodes")))
+
+    def do_cassandra(self, _: str) -> None:
+        """cassandra: the driver's view of each Cassandra host, up or down."""
+        print(format_hosts(self.connection.call("cassandra")))
+
+    def do_send(self, line: str) -> None:
+        """send PATH MESSAGE: tell MESSAGE (JSON, or plain text) to the actor at PATH."""
+        path, _, text = line.strip().partition(" ")
+        try:
+            message = json.loads(text)
+        except json.JSONDecodeError:
+            message = text
+        print(self.connection.call("send", self._path(path), message))
+
+    def do_logs(self, count: str) -> None:
+        """logs [N]: the node's last N log lines (default 50)."""
+        print("\n".join(self.connection.call("logs", int(count or 50))))
+
+    def do_exit(self, _: str) -> bool:
+        """exit: detach (Ctrl-D does the same)."""
+        return True
+
+    do_EOF = do_exit
+
+    def _path(self, path: str) -> str:
+        path = path.strip()
+        if not path:
+            raise ValueError("this command needs an actor PATH; see 'tree'")
+        return path
+
+    def completenames(self, text: str, *ignored: Any) -> list[str]:
+        return [name for name in super().completenames(text, *ignored) if name != "EOF"]
+
+    def completedefault(self, text: str, line: str, *_: Any) -> list[str]:
+        if not self._paths:
+            try:
+                self._paths = [row["path"] for row in self.connection.call("tree")]
+            except ShellError:
+                return []
+        return [path for path in self._paths if path.startswith(text)]
+
+
+def attach(host: str, port: int, cookie: bytes, command: str | None, tls: Any = None) -> int:
+    """Attach to the node at host:port; run ``command`` or the interactive shell."""
+    try:
+        connection = ShellConnection(host, port, cookie, tls)
+    except ShellError as exc:
+        print(f"error: {exc}")
+        return 1
+    shell = OperatorShell(connection)
+    try:
+        if command is not None:
+            return 0 if shell.run_one(command) else 1
+        _load_history()
+        shell.cmdloop()
+        return 0
+    finally:
+        _save_history()
+        connection.close()
+
+
+def _load_history() -> None:
+    try:
+        import readline
+
+        readline.set_completer_delims(" \t\n")
+        if HISTORY.exists():
+            readline.read_history_file(HISTORY)
+    except (ImportError, OSError):
+        pass
+
+
+def _save_history() -> None:
+    try:
+        import readline
+
+        readline.set_history_length(1000)
+        readline.write_history_file(HISTORY)
+    except (ImportError, OSError):
+        pass

@@ -1,0 +1,156 @@
+"""The node link in one process: authentication, tell/ask/broadcast, up/down, bad peers."""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from node.frames import encode
+from node.link import LinkSettings, NodeEvent, NodeLink, PeerUnavailable, RemoteError
+from node.shell import ShellConnection, ShellError
+
+FAST = LinkSettings(heartbeat_s=0.1, down_after_s=0.5)
+
+
+class Inbox:
+    """A Delivery that records what arrives."""
+
+    def __init__(self) -> None:
+        self.told: list[tuple[str, Any]] = []
+        self.arrived = threading.Condition()
+
+    def tell(self, path: str, message: Any) -> None:
+        with self.arrived:
+            self.told.append((path, message))
+            self.arrived.notify_all()
+
+    def ask(
+        self, path: str, message: Any, timeout: float, reply: Callable[[bool, Any], None]
+    ) -> None:
+        if message == "fail":
+            reply(False, ValueError("no thanks"))
+        else:
+            reply(True, {"path": path, "echo": message})
+
+    def command(self, name: str, args: list[Any]) -> Any:
+        if name == "boom":
+            raise KeyError("boom")
+        return [name, args]
+
+    def wait_for(self, count: int, timeout: float = 5.0) -> list[tuple[str, Any]]:
+        with self.arrived:
+            assert self.arrived.wait_for(lambda: len(self.told) >= count, timeout), self.told
+            return list(self.told)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def trio() -> Iterator[tuple[dict[str, NodeLink], dict[str, Inbox], dict[str, tuple[str, int]]]]:
+    addresses = {name: ("127.0.0.1", free_port()) for name in ("a", "b", "c")}
+    inboxes = {name: Inbox() for name in addresses}
+    links = {
+        name: NodeLink(name, *addresses[name], addresses, b"secret", inboxes[name], FAST)
+        for name in addresses
+    }
+    for link in links.values():
+        link.start()
+    for link in links.values():
+        wait_until(lambda link=link: all(p.up for p in link.peers()))
+    yield links, inboxes, addresses
+    for link in links.values():
+        link.stop()
+
+
+def test_tell_ask_and_broadcast_between_nodes(trio) -> None:
+    links, inboxes, _ = trio
+    links["a"].tell("b", "root/web", {"hello": 1})
+    assert inboxes["b"].wait_for(1) == [("root/web", {"hello": 1})]
+    assert links["a"].ask("c", "root/worker", "ping") == {"path": "root/worker", "echo": "ping"}
+    with pytest.raises(RemoteError, match="ValueError: no thanks"):
+        links["a"].ask("c", "root/worker", "fail")
+    reached = links["b"].broadcast("root/cache", "asset-1 changed")
+    assert sorted(reached) == ["a", "b", "c"]
+    for name in ("a", "c"):
+        assert ("root/cache", "asset-1 changed") in inboxes[name].wait_for(1)
+
+
+def test_a_stopped_peer_is_noticed_down_and_its_return_up(trio) -> None:
+    links, inboxes, addresses = trio
+    events: list[NodeEvent] = []
+    links["a"].subscribe(events.append)
+    links["c"].stop()
+    wait_until(lambda: any(e.node == "c" and not e.up for e in events))
+    with pytest.raises(PeerUnavailable):
+        links["a"].tell("c", "root/x", 1)
+    revived = NodeLink("c", *addresses["c"], addresses, b"secret", inboxes["c"], FAST)
+    revived.start()
+    try:
+        wait_until(lambda: any(e.node == "c" and e.up for e in events))
+        assert links["a"].ask("c", "root/x", 2) == {"path": "root/x", "echo": 2}
+    finally:
+        revived.stop()
+
+
+def test_a_node_with_the_wrong_cookie_never_gets_in(trio) -> None:
+    links, inboxes, addresses = trio
+    intruder_addresses = {**addresses, "d": ("127.0.0.1", free_port())}
+    intruder = NodeLink("a", "127.0.0.1", free_port(), intruder_addresses, b"wrong", Inbox(), FAST)
+    intruder.start()
+    try:
+        time.sleep(1.0)
+        assert not any(peer.up for peer in intruder.peers())
+        assert "cookie" in " ".join(peer.last_error for peer in intruder.peers())
+    finally:
+        intruder.stop()
+    assert all(peer.up for peer in links["b"].peers())
+
+
+def test_a_shell_with_the_wrong_cookie_is_refused_and_the_right_one_served(trio) -> None:
+    _, _, addresses = trio
+    with pytest.raises(ShellError, match="cookie"):
+        ShellConnection(*addresses["b"], b"wrong")
+    shell = ShellConnection(*addresses["b"], b"secret")
+    try:
+        assert shell.node == "b"
+        assert shell.call("tree") == ["tree", []]
+        with pytest.raises(ShellError, match="KeyError"):
+            shell.call("boom")
+    finally:
+        shell.close()
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+        struct.pack(">I", 2**31) + b"x",
+        encode(["tell", "root/x", [None, 0, "before the handshake"]]),
+        struct.pack(">I", 3) + b"\xc1\xc1\xc1",
+    ],
+)
+def test_bad_bytes_drop_that_connection_and_the_node_carries_on(trio, garbage: bytes) -> None:
+    links, inboxes, addresses = trio
+    with socket.create_connection(addresses["b"]) as rogue:
+        rogue.sendall(garbage)
+        rogue.settimeout(6)
+        assert rogue.recv(4096) == b""
+    assert inboxes["b"].told == []
+    assert links["a"].ask("b", "root/x", "still here") == {"path": "root/x", "echo": "still here"}
