@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import socket
 import struct
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from config.cluster import LinkConfig
+from node import tls
 from node.frames import encode
 from node.link import LinkSettings, NodeEvent, NodeLink, PeerUnavailable, RemoteError
 from node.shell import ShellConnection, ShellError
@@ -110,9 +114,8 @@ def test_a_stopped_peer_is_noticed_down_and_its_return_up(trio) -> None:
 
 
 def test_a_node_with_the_wrong_cookie_never_gets_in(trio) -> None:
-    links, inboxes, addresses = trio
-    intruder_addresses = {**addresses, "d": ("127.0.0.1", free_port())}
-    intruder = NodeLink("a", "127.0.0.1", free_port(), intruder_addresses, b"wrong", Inbox(), FAST)
+    links, _, addresses = trio
+    intruder = NodeLink("a", "127.0.0.1", free_port(), addresses, b"wrong", Inbox(), FAST)
     intruder.start()
     try:
         time.sleep(1.0)
@@ -154,3 +157,82 @@ def test_bad_bytes_drop_that_connection_and_the_node_carries_on(trio, garbage: b
         assert rogue.recv(4096) == b""
     assert inboxes["b"].told == []
     assert links["a"].ask("b", "root/x", "still here") == {"path": "root/x", "echo": "still here"}
+
+
+def make_certificates(folder: Path) -> None:
+    """A CA and one node certificate signed by it, made with the openssl command."""
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True)
+
+    openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=gather-ca",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    )
+    openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=node",
+        "-keyout",
+        "node.key",
+        "-out",
+        "node.csr",
+    )
+    openssl(
+        "x509",
+        "-req",
+        "-in",
+        "node.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-out",
+        "node.pem",
+    )
+
+
+def test_with_tls_on_nodes_talk_and_a_plaintext_peer_is_dropped(tmp_path: Path) -> None:
+    make_certificates(tmp_path)
+    link_config = LinkConfig(
+        heartbeat_s=0.1,
+        down_after_s=0.5,
+        max_frame_bytes=2**20,
+        tls_certfile=tmp_path / "node.pem",
+        tls_keyfile=tmp_path / "node.key",
+        tls_cafile=tmp_path / "ca.pem",
+    )
+    server_tls, client_tls = tls.contexts(link_config)
+    settings = LinkSettings(0.1, 0.5, 2**20, server_tls, client_tls)
+    addresses = {name: ("127.0.0.1", free_port()) for name in ("a", "b")}
+    inboxes = {name: Inbox() for name in addresses}
+    links = [NodeLink(n, *addresses[n], addresses, b"s", inboxes[n], settings) for n in addresses]
+    plain = NodeLink("a", "127.0.0.1", free_port(), addresses, b"s", Inbox(), FAST)
+    for link in [*links, plain]:
+        link.start()
+    try:
+        wait_until(lambda: all(p.up for link in links for p in link.peers()))
+        links[0].tell("b", "root/x", "over tls")
+        assert inboxes["b"].wait_for(1) == [("root/x", "over tls")]
+        time.sleep(0.5)
+        assert not any(peer.up for peer in plain.peers())
+    finally:
+        for link in [*links, plain]:
+            link.stop()
