@@ -1,0 +1,255 @@
+"""GatherActor: a Pykka actor with Gather's failure policy, counters, monitors and a tree name.
+
+Pykka on its own returns an ask's exception to the caller and keeps the actor running, but
+stops the actor on a tell's exception. Gather has one rule instead (docs/supervision.md):
+
+- an exception of the actor's ``expected_errors`` (``DomainError`` by default) goes back to
+  the ask's caller and the actor goes on (from a tell, it is logged at INFO);
+- any other exception, in a handler reached by tell or ask, in ``on_start`` or in
+  ``on_stop``, crashes the actor: it is logged once with the actor's path and traceback, the
+  ask's caller gets ``ActorCrashed``, ``on_failure`` runs, and the supervisor is told.
+
+To do this at Pykka's own per-message cost, ``_actor_loop`` is replaced by a loop with the
+same shape (one ``is_set()`` per message) plus a counter. Messages the instance did not
+handle stay in its inbox, and its supervisor hands them to the replacement (see ``NamedRef``).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import pykka
+from pykka import ActorRegistry
+from pykka._envelope import Envelope  # the inbox's item type (Pykka is pinned at 4.5.0)
+from pykka.messages import _ActorStop
+
+from actors.errors import ActorCrashed, ActorUnavailable, DomainError, InjectedCrash
+from actors.monitor import Down, Monitor, Notify, deliver
+from actors.reasons import KILLED, NORMAL, SHUTDOWN, Failure, Reason
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from actors.ref import NamedRef
+    from actors.registry import Registry
+
+logger = logging.getLogger("gather.actors")
+
+WAKE = object()
+"""Put in an inbox to wake a loop that is waiting for a message after its actor was stopped."""
+
+
+class GatherActor(pykka.ThreadingActor):
+    """A Pykka actor that crashes on unexpected errors and is restarted by its supervisor.
+
+    Write it as a Pykka actor (``on_start``, ``on_receive``, ``on_stop``, ``on_failure``,
+    methods called through ``NamedRef.call``); start it from a ``ChildSpec`` in a tree.
+    """
+
+    kind: ClassVar[str] = "worker"
+    """``worker`` or ``supervisor``, as introspection shows it."""
+
+    expected_errors: ClassVar[tuple[type[Exception], ...]] = (DomainError,)
+    """Exceptions returned to the caller without crashing the actor."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.path: str = type(self).__name__
+        self.registry: Registry | None = None
+        self.handled = 0
+        self.started_at: float | None = None
+        self.exit_reason: Reason | None = None
+        self._named: NamedRef | None = None
+        self._on_exit: Callable[[Reason], None] | None = None
+        self._stop_reason: Reason = NORMAL
+        self._leftover: Envelope[Any] | None = None
+        self._ready = threading.Event()
+        self._done = threading.Event()
+        self._exit_lock = threading.Lock()
+        self._monitors: dict[int, Notify] = {}
+
+    def monitor(self, path: str) -> Monitor:
+        """Watch the actor at ``path``: a ``Down`` message comes to this actor when it ends."""
+        if self.registry is None:
+            msg = f"{self.path} is not in a supervision tree"
+            raise RuntimeError(msg)
+        return self.registry.monitor(path, self.actor_ref.tell)
+
+    def _inject_crash(self, reason: str) -> None:
+        """Fail on purpose (``Tree.crash``): a crash like any other."""
+        raise InjectedCrash(reason)
+
+    # The loop.
+
+    def _start_actor_loop(self) -> None:
+        threading.Thread(target=self._actor_loop, name=self.path, daemon=True).start()
+
+    def _actor_loop(self) -> None:
+        try:
+            self.on_start()
+        except BaseException as error:
+            self._crash(error, None, " in on_start")
+        else:
+            self.started_at = time.monotonic()
+            self._ready.set()
+            self._run()
+        if self._named is None:
+            self._fail_pending(f"{self.path} has ended")
+
+    def _run(self) -> None:
+        get = self.actor_inbox.get
+        stopped = self.actor_stopped.is_set
+        handle = self._handle_receive
+        expected = self.expected_errors
+        while True:
+            envelope = get()
+            if stopped():
+                if envelope.message is not WAKE:
+                    self._leftover = envelope
+                break
+            try:
+                response = handle(envelope.message)
+            except expected as error:
+                self._refuse(envelope, error)
+            except BaseException as error:
+                self._crash(error, envelope, "")
+                return
+            else:
+                if envelope.reply_to is not None:
+                    envelope.reply_to.set(response)
+            self.handled += 1
+        self._finish(self._stop_reason)
+        if self._leftover is not None and self._named is not None:
+            self._named._rescue(self)
+
+    def _refuse(self, envelope: Envelope[Any], error: Exception) -> None:
+        if envelope.reply_to is not None:
+            envelope.reply_to.set_exception((type(error), error, error.__traceback__))
+        else:
+            logger.info("%s: %r from a tell (an expected error, not a crash)", self.path, error)
+
+    def _crash(self, error: BaseException, envelope: Envelope[Any] | None, where: str) -> None:
+        failure = Failure.from_exception(error)
+        logger.error("%s crashed%s: %s", self.path, where, failure, exc_info=error)
+        self.actor_stopped.set()
+        if envelope is not None and envelope.reply_to is not None:
+            crashed = ActorCrashed(f"{self.path} crashed handling the message: {failure}")
+            crashed.__cause__ = error
+            envelope.reply_to.set_exception((ActorCrashed, crashed, None))
+        try:
+            self.on_failure(type(error), error, error.__traceback__)
+        except Exception:
+            logger.exception("%s: on_failure failed", self.path)
+        self._finish(failure)
+
+    def _stop(self) -> None:
+        """Handle Pykka's stop message: ``on_stop`` now, then the loop ends after this message."""
+        self.actor_stopped.set()
+        self.handled -= 1  # the loop counts every message; the stop request is not one
+        try:
+            self.on_stop()
+        except Exception as error:
+            self._stop_reason = Failure.from_exception(error)
+            logger.error("%s crashed in on_stop: %s", self.path, self._stop_reason, exc_info=error)
+        self.actor_inbox.put(Envelope(WAKE))
+
+    def _finish(self, reason: Reason) -> None:
+        """End this instance (once): tell its monitors, then its supervisor."""
+        with self._exit_lock:
+            if self.exit_reason is not None:
+                return
+            self.exit_reason = reason
+            monitors, self._monitors = self._monitors, {}
+        self.actor_stopped.set()
+        ActorRegistry.unregister(self.actor_ref)
+        try:
+            for monitor_id, notify in monitors.items():
+                deliver(notify, Down(self.path, reason, monitor_id))
+            if self._on_exit is not None:
+                self._on_exit(reason)
+        finally:  # only now: a root's give-up hook runs before anyone waiting sees the end
+            self._ready.set()
+            self._done.set()
+
+    # What supervisors and names use.
+
+    def _attach(
+        self, named: NamedRef, registry: Registry, on_exit: Callable[[Reason], None]
+    ) -> None:
+        self.path = named.path
+        self.registry = registry
+        self._named = named
+        self._on_exit = on_exit
+
+    def _launch(self) -> None:
+        ActorRegistry.register(self.actor_ref)
+        self._start_actor_loop()
+
+    def _request_stop(self) -> None:
+        """Stop after the messages already queued, with ``on_stop``; the exit is a shutdown."""
+        self._stop_reason = SHUTDOWN
+        self.actor_inbox.put(Envelope(_ActorStop()))
+
+    def _kill(self, reason: Reason = KILLED) -> None:
+        """End now, without ``on_stop``.
+
+        Python cannot stop a thread: a handler that is running goes on to its end, but the
+        instance counts as ended at once and handles no further message.
+        """
+        self._finish(reason)
+        self.actor_inbox.put(Envelope(WAKE))
+
+    def _add_monitor(self, notify: Notify) -> Monitor:
+        monitor = Monitor(self.path, self)
+        with self._exit_lock:
+            reason = self.exit_reason
+            if reason is None:
+                self._monitors[monitor.id] = notify
+                return monitor
+        deliver(notify, Down(self.path, reason, monitor.id))
+        return monitor
+
+    def _demonitor(self, monitor_id: int) -> None:
+        with self._exit_lock:
+            self._monitors.pop(monitor_id, None)
+
+    def _move_pending(self, inbox: queue.Queue[Envelope[Any]]) -> None:
+        """Hand the messages this ended instance did not handle to ``inbox``, in order."""
+        for envelope in self._take_pending():
+            inbox.put(envelope)
+
+    def _fail_pending(self, why: str) -> None:
+        """Refuse the messages this ended instance did not handle: asks fail, tells are counted."""
+        dropped = 0
+        for envelope in self._take_pending():
+            if envelope.reply_to is None:
+                dropped += 1
+            else:
+                envelope.reply_to.set_exception((ActorUnavailable, ActorUnavailable(why), None))
+        if dropped:
+            logger.warning("%s: %d told message(s) not handled: %s", self.path, dropped, why)
+
+    def _take_pending(self) -> list[Envelope[Any]]:
+        pending = [] if self._leftover is None else [self._leftover]
+        self._leftover = None
+        inbox: queue.Queue[Envelope[Any]] = self.actor_inbox  # type: ignore[assignment]
+        wakes = 0
+        while True:
+            try:
+                envelope = inbox.get_nowait()
+            except queue.Empty:
+                break
+            if envelope.message is WAKE:
+                wakes += 1
+            elif isinstance(envelope.message, _ActorStop):
+                if envelope.reply_to is not None:
+                    envelope.reply_to.set(None)
+            else:
+                pending.append(envelope)
+        for _ in range(wakes):  # the ended loop may still be waiting for its wake-up
+            inbox.put(Envelope(WAKE))
+        return pending
