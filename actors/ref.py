@@ -103,18 +103,30 @@ class NamedRef:
             ActorUnavailable: the actor is stopped, or did not come back in time.
             AskTimeout: no answer in time.
         """
-        actor = self.actor
-        if actor is None or actor.actor_stopped.is_set():
-            actor, timeout = self._await_actor(timeout)
         future: ThreadingFuture[Any] = ThreadingFuture()
-        actor.actor_inbox.put(Envelope(message, reply_to=future))
-        if actor.actor_stopped.is_set():
-            self._rescue(actor)
+        timeout = self.send_ask(message, future, timeout=timeout)
         try:
             return future.get(timeout=timeout)
         except pykka.Timeout:
             msg = f"{self.path} did not answer within {timeout:.3g}s"
             raise AskTimeout(msg) from None
+
+    def send_ask(
+        self, message: Any, reply_to: pykka.Future[Any], *, timeout: float = DEFAULT_TIMEOUT
+    ) -> float:
+        """Send ``message`` with ``reply_to`` for its answer, without waiting for the answer.
+
+        Waits (up to ``timeout``) only while the actor is being restarted, and returns what
+        is left of ``timeout``. The answer, or the error an ask would raise, is set on
+        ``reply_to`` (a Pykka future whose ``set``/``set_exception`` may call back).
+        """
+        actor = self.actor
+        if actor is None or actor.actor_stopped.is_set():
+            actor, timeout = self._await_actor(timeout)
+        actor.actor_inbox.put(Envelope(message, reply_to=reply_to))
+        if actor.actor_stopped.is_set():
+            self._rescue(actor)
+        return timeout
 
     def call(
         self, method: str, /, *args: Any, timeout: float = DEFAULT_TIMEOUT, **kwargs: Any

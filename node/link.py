@@ -307,6 +307,13 @@ class NodeLink:
                 log.warning("broadcast to %s on %s not sent: %s", path, name, exc)
         return reached
 
+    def resolve(self, address: str) -> tuple[str, str]:
+        """Split ``node/path`` into (node, path); a bare path names an actor of this node."""
+        node, _, path = address.partition("/")
+        if path and (node == self.name or node in self._peers):
+            return node, path
+        return self.name, address
+
     def _outbound(self, node: str) -> _Outbound:
         try:
             return self._peers[node]

@@ -78,6 +78,16 @@ class ShellConnection:
         self._loop.close()
 
 
+def _address_and_message(line: str) -> tuple[str, Any]:
+    address, _, text = line.strip().partition(" ")
+    if not address or not text:
+        raise ValueError("expected an address ([NODE/]PATH) and a message")
+    try:
+        return address, json.loads(text)
+    except json.JSONDecodeError:
+        return address, text
+
+
 def format_tree(rows: list[dict[str, Any]]) -> str:
     """One line per actor: path, kind, state, restarts, mailbox, handled, uptime, last failure."""
     header = ("PATH", "KIND", "STATE", "RESTARTS", "MAILBOX", "HANDLED", "UPTIME_S", "LAST_FAILURE")
@@ -92,7 +102,7 @@ def format_tree(rows: list[dict[str, Any]]) -> str:
                 str(row["restarts"]),
                 str(row["mailbox"]),
                 str(row["handled"]),
-                f"{row['uptime_s']:.1f}" if row.get("uptime_s") is not None else "-",
+                f"{row['uptime']:.1f}",
                 _failure_text(failure),
             )
         )
@@ -218,13 +228,21 @@ class OperatorShell(cmd.Cmd):
         print(format_hosts(self.connection.call("cassandra")))
 
     def do_send(self, line: str) -> None:
-        """send PATH MESSAGE: tell MESSAGE (JSON, or plain text) to the actor at PATH."""
-        path, _, text = line.strip().partition(" ")
-        try:
-            message = json.loads(text)
-        except json.JSONDecodeError:
-            message = text
-        print(self.connection.call("send", self._path(path), message))
+        """send [NODE/]PATH MESSAGE: tell MESSAGE (JSON, or plain text) to an actor."""
+        print(self.connection.call("send", *_address_and_message(line)))
+
+    def do_ask(self, line: str) -> None:
+        """ask [NODE/]PATH MESSAGE: ask an actor (here or on another node), print the answer."""
+        print(self.connection.call("ask", *_address_and_message(line)))
+
+    def do_broadcast(self, line: str) -> None:
+        """broadcast PATH MESSAGE: tell MESSAGE to PATH on every node that is up."""
+        print(" ".join(self.connection.call("broadcast", *_address_and_message(line))))
+
+    def do_ping(self, node: str) -> None:
+        """ping NODE: a round trip over the node link to NODE's diagnostics actor."""
+        answer = self.connection.call("ping", node.strip())
+        print(f"pong from {answer['node']} in {answer['rtt_ms']} ms")
 
     def do_logs(self, count: str) -> None:
         """logs [N]: the node's last N log lines (default 50)."""

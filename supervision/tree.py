@@ -168,10 +168,12 @@ def run_root(
     on_give_up: Callable[[Reason], None] = exit_process,
     signals: Iterable[signal.Signals] = (signal.SIGTERM, signal.SIGINT),
     poll: float = 0.1,
+    on_started: Callable[[Tree], None] | None = None,
 ) -> Reason | None:
     """Run a tree in the main thread until a signal (then shut it down) or the root ends.
 
-    When the root gives up, ``on_give_up`` runs (by default the process exits with 1).
+    ``on_started(tree)`` runs once the whole tree has started. When the root gives up,
+    ``on_give_up`` runs (by default the process exits with 1).
 
     Returns:
         the root's exit reason after an orderly shutdown.
@@ -182,6 +184,8 @@ def run_root(
     }
     try:
         tree = Tree.start(spec, on_give_up=on_give_up)
+        if on_started is not None:
+            on_started(tree)
         while not requested and tree.wait(poll) is None:
             pass
         if requested:

@@ -1,0 +1,91 @@
+"""Start every Gather node that cluster.yaml places on this machine, each as its own process.
+
+``python -m node.launcher`` is what ``make run`` ends with: it makes sure the cluster cookie
+exists, starts ``run_node.py NAME`` for each local node, prints where each one listens, and on
+Ctrl-C (or SIGTERM) stops them all, in reverse order. A node that exits on its own is reported
+and started again after a pause, as a service manager would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from config import cluster as cluster_config
+from config.cluster import ClusterConfig, NodeConfig
+
+RUN_NODE = Path(__file__).resolve().parent.parent / "run_node.py"
+RESTART_PAUSE_S = 2.0
+
+
+def local_nodes(config: ClusterConfig) -> list[NodeConfig]:
+    """The nodes whose host is a loopback address or one of this machine's addresses."""
+    own = {
+        address.address
+        for addresses in psutil.net_if_addrs().values()
+        for address in addresses
+        if address.family.name in ("AF_INET", "AF_INET6")
+    }
+    return [
+        node
+        for node in config.nodes.values()
+        if ipaddress.ip_address(node.host).is_loopback or node.host in own
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m node.launcher", description=__doc__)
+    parser.add_argument("--config", help="path of cluster.yaml")
+    args = parser.parse_args(argv)
+    config = cluster_config.load(args.config)
+    if config.cookie.file is not None:
+        config.cookie.ensure_file()
+    nodes = local_nodes(config)
+    if not nodes:
+        print("cluster.yaml places no Gather node on this machine", file=sys.stderr)
+        return 1
+
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    command = [sys.executable, str(RUN_NODE)] + (["--config", args.config] if args.config else [])
+    processes = {node.name: subprocess.Popen([*command, node.name]) for node in nodes}
+    for node in nodes:
+        roles = ", ".join(node.roles)
+        print(
+            f"node {node.name} ({roles}) on {node.host}:{node.port}, pid {processes[node.name].pid}"
+        )
+    print("attach a shell with: .venv/bin/python run_node.py --attach NAME; Ctrl-C stops all")
+    while not stopping:
+        time.sleep(0.5)
+        for node in nodes:
+            code = processes[node.name].poll()
+            if code is not None and not stopping:
+                print(f"node {node.name} exited with status {code}; restarting", file=sys.stderr)
+                time.sleep(RESTART_PAUSE_S)
+                processes[node.name] = subprocess.Popen([*command, node.name])
+    for node in reversed(nodes):
+        process = processes[node.name]
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        print(f"node {node.name} stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""One Gather node process: its supervision tree, built from its entry in cluster.yaml.
+
+::
+
+    root                  one_for_one, at most 5 restarts in 30 s
+    ├── link              LinkActor: the node link (listens, dials the peers)
+    ├── storage           StorageActor: the Cassandra connection (restarted with backoff)
+    ├── diagnostics       Diagnostics: ping, echo, counters
+    └── <role>            one supervisor per role of the node, in the order
+                          kiosk, web, sms, mail, worker; each role's issue fills its own
+
+SIGTERM and SIGINT stop the tree in order (children in reverse order); when the root gives
+up, the process exits with status 1 so that its service manager (or ``make run``'s
+launcher) starts it again.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+
+from config.cluster import ROLES, ClusterConfig
+from node.context import NodeContext
+from node.diagnostics import Diagnostics
+from node.logbuffer import FORMAT, LogBuffer
+from node.services import LinkActor, StorageActor
+from supervision.spec import Backoff, ChildSpec
+from supervision.supervisor import Supervisor
+from supervision.tree import Tree, run_root
+
+log = logging.getLogger("gather.node")
+
+ROOT_INTENSITY = 5
+ROOT_PERIOD_S = 30.0
+STORAGE_BACKOFF = Backoff(min=0.5, max=15.0, jitter=0.2, reset_after=60.0)
+
+RoleChildren = Callable[[NodeContext], list[ChildSpec]]
+ROLE_CHILDREN: dict[str, RoleChildren] = {}
+"""The children of each role's supervisor; each role's package registers its own."""
+
+
+def tree_spec(context: NodeContext) -> ChildSpec:
+    """The root supervisor's spec for the node described by ``context``."""
+    children = [
+        ChildSpec("link", LinkActor, kwargs={"context": context}),
+        ChildSpec(
+            "storage",
+            StorageActor,
+            kwargs={"context": context},
+            start_timeout=30.0,
+            backoff=STORAGE_BACKOFF,
+        ),
+        ChildSpec("diagnostics", Diagnostics, kwargs={"context": context}),
+    ]
+    for role in ROLES:
+        if role in context.node.roles:
+            role_children = ROLE_CHILDREN.get(role, lambda _: [])(context)
+            children.append(Supervisor.spec(role, role_children, intensity=5, period=30.0))
+    return Supervisor.spec("root", children, intensity=ROOT_INTENSITY, period=ROOT_PERIOD_S)
+
+
+def run(config: ClusterConfig, name: str) -> int:
+    """Run node ``name`` until a signal; the exit status (1 when the root gave up)."""
+    logs = LogBuffer()
+    logging.basicConfig(level=logging.INFO, format=FORMAT, stream=sys.stderr)
+    logging.getLogger().addHandler(logs)
+    logging.getLogger("cassandra").setLevel(logging.WARNING)
+    context = NodeContext(
+        config=config, node=config.nodes[name], cookie=config.cookie.read(), logs=logs
+    )
+    log.info("node %s starting (roles: %s)", name, ", ".join(context.node.roles) or "none")
+
+    def started(tree: Tree) -> None:
+        context.tree = tree
+        log.info("node %s running on %s:%d", name, context.node.host, context.node.port)
+
+    reason = run_root(tree_spec(context), on_started=started)
+    log.info("node %s stopped (%s)", name, reason)
+    return 0

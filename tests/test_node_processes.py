@@ -1,0 +1,96 @@
+"""Three real node processes on loopback: the link, node up/down, and the operator shell."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.node_processes import NodeProcesses
+
+NAMES = ["n1", "n2", "n3"]
+
+
+@pytest.fixture(scope="module")
+def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcesses]:
+    cluster = NodeProcesses(Path(tmp_path_factory.mktemp("nodes")), NAMES)
+    try:
+        for name in NAMES:
+            cluster.start(name)
+        for name in NAMES:
+            cluster.wait_until(
+                lambda name=name: all(
+                    row[2] == "up" for row in cluster.table(name, "nodes").values()
+                ),
+                f"{name} to see every peer up",
+            )
+        yield cluster
+    finally:
+        cluster.stop_all()
+
+
+def counts(nodes: NodeProcesses, asker: str, target: str) -> int:
+    answer = nodes.output(asker, f"ask {target}/root/diagnostics counts").strip()
+    return json.loads(answer.replace("'", '"'))["received"]
+
+
+def test_a_tell_and_an_ask_cross_nodes(nodes: NodeProcesses) -> None:
+    before = counts(nodes, "n1", "n2")
+    assert nodes.output("n1", 'send n2/root/diagnostics "hello from n1"').strip() == (
+        "sent to n2/root/diagnostics"
+    )
+    nodes.wait_until(lambda: counts(nodes, "n3", "n2") == before + 1, "n2 to receive the tell")
+    assert nodes.output("n1", "ping n3").startswith("pong from n3 in ")
+
+
+def test_a_broadcast_reaches_every_node(nodes: NodeProcesses) -> None:
+    before = {name: counts(nodes, "n1", name) for name in NAMES}
+    reached = nodes.output("n2", 'broadcast root/diagnostics "asset a1 changed"').split()
+    assert sorted(reached) == NAMES
+    for name in NAMES:
+        nodes.wait_until(lambda name=name: counts(nodes, "n1", name) == before[name] + 1, name)
+
+
+def test_a_killed_node_is_noticed_within_the_bound_and_so_is_its_return(
+    nodes: NodeProcesses,
+) -> None:
+    link = nodes.config.link
+    bound = link.down_after_s + link.heartbeat_s
+    nodes.kill("n3")
+    for observer in ("n1", "n2"):
+        took = nodes.wait_until(
+            lambda observer=observer: nodes.table(observer, "nodes")["n3"][2] == "down",
+            f"{observer} to see n3 down",
+            timeout=bound + 5,
+        )
+        assert took <= bound + 2, f"{observer} took {took:.1f} s to notice (bound {bound} s)"
+    nodes.start("n3")
+    for observer in ("n1", "n2"):
+        nodes.wait_until(
+            lambda observer=observer: nodes.table(observer, "nodes")["n3"][2] == "up",
+            f"{observer} to see n3 back",
+        )
+    assert counts(nodes, "n1", "n3") == 0
+
+
+def test_a_shell_with_the_wrong_cookie_is_refused(nodes: NodeProcesses) -> None:
+    result = nodes.shell("n1", "tree", cookie="not-the-cookie")
+    assert result.returncode == 1
+    assert "wrong cluster cookie" in result.stdout
+    assert "during the handshake" in nodes.log("n1")
+    assert nodes.shell("n1", "tree").returncode == 0
+
+
+def test_crash_through_the_shell_restarts_the_worker(nodes: NodeProcesses) -> None:
+    before = int(nodes.table("n2", "tree")["root/diagnostics"][3])
+    assert "crash injected" in nodes.output("n2", "crash root/diagnostics")
+    nodes.wait_until(
+        lambda: nodes.table("n2", "tree")["root/diagnostics"][3] == str(before + 1),
+        "the restart count to rise",
+    )
+    row = nodes.table("n2", "tree")["root/diagnostics"]
+    assert row[2] == "running"
+    assert "InjectedCrash" in " ".join(row[7:])
+    assert nodes.output("n1", "ping n2").startswith("pong from n2")
