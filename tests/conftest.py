@@ -5,13 +5,18 @@ A test that needs Cassandra and cannot get it fails with the reason; nothing is 
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 
 import pytest
 
 from config import cluster as cluster_config
 from config.cluster import ClusterConfig
+from storage import migrate as storage_migrate
+from storage.errors import StorageError
 from storage.localcluster import LocalCluster, LocalClusterError
+from storage.session import Database
+from storage.store import Store
 
 
 @pytest.fixture(scope="session")
@@ -29,3 +34,34 @@ def local_cluster(config: ClusterConfig) -> Iterator[LocalCluster]:
     except LocalClusterError as exc:
         pytest.fail(f"the local Cassandra cluster could not be started: {exc}", pytrace=False)
     yield cluster
+
+
+# --- storage (issue 3): the schema migrated into a test keyspace, and the repositories on it ---
+
+STORAGE_TEST_KEYSPACE = "gather_test"
+
+
+@pytest.fixture(scope="session")
+def store(
+    config: ClusterConfig, local_cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Store]:
+    """Every storage repository on the ``gather_test`` keyspace, migrations applied first."""
+    try:
+        with Database(config) as db:
+            storage_migrate.apply(db, config, STORAGE_TEST_KEYSPACE, say=lambda _: None)
+        opened = Store(
+            config,
+            node="test-node",
+            keyspace=STORAGE_TEST_KEYSPACE,
+            archive_folder=tmp_path_factory.mktemp("archive"),
+        )
+    except StorageError as exc:
+        pytest.fail(f"storage could not be set up on the local cluster: {exc}", pytrace=False)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def short_code() -> str:
+    """A short code no other test uses."""
+    return "T" + secrets.token_hex(4).upper()

@@ -1,0 +1,384 @@
+"""Events and their sign-up options.
+
+An event row holds what members see (title, description, images, times, place) and its short
+code; ``event_codes`` makes a short code belong to one event (claimed with a lightweight
+transaction). Options are listed in ``event_options`` (label, position); their seats live in
+the sign-up ledger of :mod:`storage.registrations`, which is the authority on capacity, waitlist
+and whether sign-ups are open. Deleting an event archives it with its options and registrations
+first; an archive can be restored.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+from storage import times, validate
+from storage.archive import Archive, ArchiveEntry, Record
+from storage.errors import Conflict, NotFound, ValidationError
+from storage.registrations import MAX_CAPACITY, Registration, Registrations, Seats
+from storage.session import Database, Row
+
+MAX_TITLE = 200
+MAX_DESCRIPTION = 5000
+MAX_LOCATION = 300
+MAX_LABEL = 100
+MAX_POSITION = 1000
+ORPHAN_CODE_AGE = timedelta(minutes=5)
+_EVENT_COLUMNS = (
+    "event_id, title, description, icon_asset, background_asset, starts_at, ends_at, "
+    "time_zone, location, short_code, is_open, created_at, updated_at"
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    """An event members can sign up for."""
+
+    event_id: UUID
+    title: str
+    description: str
+    icon_asset: UUID | None
+    background_asset: UUID | None
+    starts_at: datetime
+    ends_at: datetime
+    time_zone: str
+    location: str
+    short_code: str
+    is_open: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class SignupOption:
+    """One thing to sign up for within an event, with its seats."""
+
+    option_id: UUID
+    event_id: UUID
+    label: str
+    position: int
+    seats: Seats
+
+
+def _asset(field: str, value: object) -> UUID | None:
+    if value is not None and not isinstance(value, UUID):
+        raise ValidationError(field, "must be an asset id (UUID) or nothing")
+    return value
+
+
+_FIELDS: dict[str, Callable[[object], Any]] = {
+    "title": lambda v: validate.text("title", v, max_len=MAX_TITLE),
+    "description": lambda v: validate.text(
+        "description", v, max_len=MAX_DESCRIPTION, required=False, lines=True
+    ),
+    "icon_asset": lambda v: _asset("icon_asset", v),
+    "background_asset": lambda v: _asset("background_asset", v),
+    "starts_at": lambda v: validate.moment("starts_at", v),
+    "ends_at": lambda v: validate.moment("ends_at", v),
+    "time_zone": lambda v: validate.time_zone(v),
+    "location": lambda v: validate.text("location", v, max_len=MAX_LOCATION, required=False),
+    "short_code": lambda v: validate.short_code(v),
+}
+
+
+class Events:
+    """Create, change, list, delete (archiving) and restore events and their options."""
+
+    def __init__(self, db: Database, registrations: Registrations, archive: Archive) -> None:
+        self._db = db
+        self._registrations = registrations
+        self._archive = archive
+
+    def create(
+        self,
+        *,
+        title: str,
+        starts_at: datetime,
+        ends_at: datetime,
+        time_zone: str,
+        short_code: str,
+        description: str = "",
+        location: str = "",
+        icon_asset: UUID | None = None,
+        background_asset: UUID | None = None,
+        is_open: bool = True,
+    ) -> Event:
+        """A new event; its ``short_code`` must not belong to another event (:class:`Conflict`)."""
+        fields = _validated(
+            {
+                "title": title,
+                "description": description,
+                "icon_asset": icon_asset,
+                "background_asset": background_asset,
+                "starts_at": starts_at,
+                "ends_at": ends_at,
+                "time_zone": time_zone,
+                "location": location,
+                "short_code": short_code,
+            }
+        )
+        now = times.now()
+        event = Event(
+            event_id=uuid4(), is_open=bool(is_open), created_at=now, updated_at=now, **fields
+        )
+        self._claim_code(event.short_code, event.event_id)
+        self._write(event)
+        return event
+
+    def get(self, event_id: UUID) -> Event:
+        """The event (raises :class:`NotFound`)."""
+        rows = self._db.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE event_id = ?", (event_id,)
+        )
+        if not rows:
+            raise NotFound("event", event_id)
+        return _event(rows[0])
+
+    def by_code(self, short_code: str) -> Event:
+        """The event a member texts ``short_code`` for (any case)."""
+        code = validate.short_code(short_code)
+        rows = self._db.execute("SELECT event_id FROM event_codes WHERE short_code = ?", (code,))
+        if not rows:
+            raise NotFound("event with short code", code)
+        return self.get(rows[0]["event_id"])
+
+    def list(self) -> list[Event]:
+        """Every event, by start time."""
+        rows = self._db.stream(f"SELECT {_EVENT_COLUMNS} FROM events", op="read")
+        return sorted((_event(row) for row in rows), key=lambda e: (e.starts_at, e.title))
+
+    def update(self, event_id: UUID, **changes: Any) -> Event:
+        """Change any of the fields given to :meth:`create` except ``is_open``."""
+        unknown = set(changes) - set(_FIELDS)
+        if unknown:
+            raise ValidationError(sorted(unknown)[0], "is not a field of an event")
+        event = self.get(event_id)
+        fields = _validated({name: getattr(event, name) for name in _FIELDS} | changes)
+        updated = Event(
+            event_id=event.event_id,
+            is_open=event.is_open,
+            created_at=event.created_at,
+            updated_at=times.now(),
+            **fields,
+        )
+        if updated.short_code != event.short_code:
+            self._claim_code(updated.short_code, event_id)
+        self._write(updated)
+        if updated.short_code != event.short_code:
+            self._release_code(event.short_code, event_id)
+        return updated
+
+    def set_open(self, event_id: UUID, is_open: bool) -> Event:
+        """Open or close the event for sign-ups (every option follows)."""
+        event = self.get(event_id)
+        for option_id in self._option_ids(event_id):
+            self._registrations.configure(option_id, is_open=bool(is_open))
+        self._db.execute(
+            "UPDATE events SET is_open = ?, updated_at = ? WHERE event_id = ?",
+            (bool(is_open), times.now(), event_id),
+            op="write",
+        )
+        return self.get(event.event_id)
+
+    def add_option(
+        self,
+        event_id: UUID,
+        label: str,
+        capacity: int,
+        waitlist: bool = False,
+        position: int | None = None,
+    ) -> SignupOption:
+        """A new sign-up option with ``capacity`` seats (and a waitlist when ``waitlist``)."""
+        label = validate.text("label", label, max_len=MAX_LABEL)
+        if position is not None:
+            position = validate.integer("position", position, 0, MAX_POSITION)
+        validate.integer("capacity", capacity, 0, MAX_CAPACITY)
+        event = self.get(event_id)
+        if position is None:
+            position = len(self._option_ids(event_id))
+        option_id = uuid4()
+        seats = self._registrations.open_option(
+            option_id, event_id, capacity, bool(waitlist), event.is_open
+        )
+        self._write_option(event_id, option_id, label, position)
+        return SignupOption(option_id, event_id, label, position, seats)
+
+    def update_option(
+        self,
+        event_id: UUID,
+        option_id: UUID,
+        *,
+        label: str | None = None,
+        position: int | None = None,
+        capacity: int | None = None,
+        waitlist: bool | None = None,
+    ) -> tuple[SignupOption, tuple[Registration, ...]]:
+        """Change an option; returns it and whom a larger capacity promoted from the waitlist."""
+        option = self.option(event_id, option_id)
+        label = option.label if label is None else validate.text("label", label, max_len=MAX_LABEL)
+        if position is not None:
+            validate.integer("position", position, 0, MAX_POSITION)
+        else:
+            position = option.position
+        seats, promoted = self._registrations.configure(
+            option_id, capacity=capacity, waitlist=waitlist
+        )
+        self._write_option(event_id, option_id, label, position)
+        return SignupOption(option_id, event_id, label, position, seats), promoted
+
+    def option(self, event_id: UUID, option_id: UUID) -> SignupOption:
+        """One option of the event (raises :class:`NotFound`)."""
+        for option in self.options(event_id):
+            if option.option_id == option_id:
+                return option
+        raise NotFound("sign-up option", option_id)
+
+    def options(self, event_id: UUID) -> list[SignupOption]:
+        """The event's options in display order, each with its current seats."""
+        rows = self._option_rows(event_id)
+        seats = self._registrations.seats_of(row["option_id"] for row in rows)
+        options = [
+            SignupOption(row["option_id"], event_id, row["label"], row["position"], seats[oid])
+            for row in rows
+            if (oid := row["option_id"]) in seats
+        ]
+        return sorted(options, key=lambda o: (o.position, o.label))
+
+    def delete(self, event_id: UUID) -> ArchiveEntry:
+        """Archive the event with its options and registrations, then delete them all.
+
+        Sign-ups are closed first, so the archive holds everything that was ever confirmed.
+        """
+        event = self.get(event_id)
+        option_rows = self._option_rows(event_id)
+        for row in option_rows:
+            self._registrations.configure(row["option_id"], is_open=False)
+        entry = self._archive.write(
+            "event", str(event_id), event.title, self._records(event, option_rows)
+        )
+        for row in option_rows:
+            self._registrations.purge(row["option_id"])
+        self._db.execute("DELETE FROM event_options WHERE event_id = ?", (event_id,), op="write")
+        self._release_code(event.short_code, event_id)
+        self._db.execute("DELETE FROM events WHERE event_id = ?", (event_id,), op="write")
+        return entry
+
+    def restore(self, entry: ArchiveEntry) -> Event:
+        """Bring back an archived event with its options and registrations, as it was."""
+        if entry.kind != "event":
+            raise ValidationError("entry", f"is an archive of a {entry.kind}, not an event")
+        records = self._archive.records(entry)
+        _, row = next(records)
+        event = _event(row)
+        if self._db.execute("SELECT event_id FROM events WHERE event_id = ?", (event.event_id,)):
+            raise Conflict(f"event {event.event_id} exists; delete it before restoring it")
+        self._claim_code(event.short_code, event.event_id)
+        restored = []
+        for option_id, group in itertools.groupby(records, key=lambda rec: rec[1]["option_id"]):
+            rows = (data for _, data in group)
+            option_row = next(rows)
+            self._registrations.restore(option_id, rows)
+            self._write_option(
+                event.event_id, option_id, option_row["label"], option_row["position"]
+            )
+            restored.append(option_id)
+        self._write(event)
+        for option_id in restored:
+            self._registrations.configure(option_id, is_open=event.is_open)
+        return event
+
+    def _records(self, event: Event, option_rows: list[Row]) -> Iterator[Record]:
+        yield "event", event.__dict__
+        for row in option_rows:
+            yield "option", row
+            for ledger_row in self._registrations.export(row["option_id"]):
+                yield "ledger", ledger_row
+
+    def _write(self, event: Event) -> None:
+        self._db.execute(
+            f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES ({', '.join('?' * 13)})",
+            tuple(getattr(event, column.strip()) for column in _EVENT_COLUMNS.split(",")),
+            op="write",
+        )
+
+    def _write_option(self, event_id: UUID, option_id: UUID, label: str, position: int) -> None:
+        self._db.execute(
+            "INSERT INTO event_options (event_id, option_id, label, position) VALUES (?, ?, ?, ?)",
+            (event_id, option_id, label, position),
+            op="write",
+        )
+
+    def _option_rows(self, event_id: UUID) -> list[Row]:
+        return self._db.execute(
+            "SELECT event_id, option_id, label, position FROM event_options WHERE event_id = ?",
+            (event_id,),
+        )
+
+    def _option_ids(self, event_id: UUID) -> list[UUID]:
+        return [row["option_id"] for row in self._option_rows(event_id)]
+
+    def _claim_code(self, code: str, event_id: UUID) -> None:
+        """Make ``code`` this event's, taking it over only from an event that never got
+        written (a creation that crashed between claiming the code and writing the event)."""
+        row = self._db.execute(
+            "INSERT INTO event_codes (short_code, event_id, claimed_at) VALUES (?, ?, ?) "
+            "IF NOT EXISTS",
+            (code, event_id, times.now()),
+            op="signup",
+        )[0]
+        owner = row.get("event_id")
+        if row["[applied]"] or owner == event_id:
+            return
+        claimed_at = times.utc(row["claimed_at"])
+        orphan = (
+            claimed_at is not None
+            and times.now() - claimed_at > ORPHAN_CODE_AGE
+            and not self._db.execute("SELECT event_id FROM events WHERE event_id = ?", (owner,))
+        )
+        if not orphan:
+            raise Conflict(f"short code {code} belongs to another event")
+        taken = self._db.execute(
+            "UPDATE event_codes SET event_id = ?, claimed_at = ? WHERE short_code = ? "
+            "IF event_id = ?",
+            (event_id, times.now(), code, owner),
+            op="signup",
+        )[0]
+        if not taken["[applied]"]:
+            raise Conflict(f"short code {code} belongs to another event")
+
+    def _release_code(self, code: str, event_id: UUID) -> None:
+        self._db.execute(
+            "DELETE FROM event_codes WHERE short_code = ? IF event_id = ?",
+            (code, event_id),
+            op="signup",
+        )
+
+
+def _validated(fields: dict[str, Any]) -> dict[str, Any]:
+    clean = {name: _FIELDS[name](value) for name, value in fields.items()}
+    if clean["ends_at"] < clean["starts_at"]:
+        raise ValidationError("ends_at", "must not be before starts_at")
+    return clean
+
+
+def _event(row: Row) -> Event:
+    return Event(
+        event_id=row["event_id"],
+        title=row["title"],
+        description=row["description"] or "",
+        icon_asset=row["icon_asset"],
+        background_asset=row["background_asset"],
+        starts_at=times.utc(row["starts_at"]),
+        ends_at=times.utc(row["ends_at"]),
+        time_zone=row["time_zone"],
+        location=row["location"] or "",
+        short_code=row["short_code"],
+        is_open=bool(row["is_open"]),
+        created_at=times.utc(row["created_at"]),
+        updated_at=times.utc(row["updated_at"]),
+    )

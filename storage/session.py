@@ -1,0 +1,269 @@
+"""The process's connection to Cassandra: one driver ``Cluster``, one profile per operation class.
+
+A :class:`Database` is built from cluster.yaml: token-aware load balancing over the local data
+centre, and an Execution Profile for each operation class (``read``, ``write``, ``signup`` with
+its serial consistency for lightweight transactions, ``report``) carrying that class's
+consistency level and request timeout. Callers name the class, never a consistency level, and
+every statement is prepared once and cached. Driver errors come out as the typed errors of
+:mod:`storage.errors`. Create one per process and share it between threads.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from cassandra import (
+    ConsistencyLevel,
+    CoordinationFailure,
+    OperationTimedOut,
+    Timeout,
+    Unavailable,
+)
+from cassandra.cluster import (
+    EXEC_PROFILE_DEFAULT,
+    Cluster,
+    ExecutionProfile,
+    NoHostAvailable,
+    ResponseFuture,
+)
+from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
+from cassandra.protocol import ErrorMessage
+from cassandra.query import (
+    BatchStatement,
+    BatchType,
+    PreparedStatement,
+    SimpleStatement,
+    dict_factory,
+)
+
+from config.cluster import ClusterConfig, Consistency
+from storage.errors import CassandraUnavailable, MigrationError, StorageError, WriteUncertain
+
+OpClass = Literal["read", "write", "signup", "report"]
+Row = dict[str, Any]
+SCHEMA_TIMEOUT_S = 60.0
+# server error, overloaded, bootstrapping, truncate error, CAS result unknown (protocol v5)
+_TRANSIENT_SERVER_ERRORS = frozenset({0x0000, 0x1001, 0x1002, 0x1003, 0x1700})
+
+
+@dataclass(frozen=True)
+class HostState:
+    """One Cassandra node as the driver sees it."""
+
+    address: str
+    datacenter: str | None
+    rack: str | None
+    is_up: bool
+    release_version: str | None
+
+
+class Database:
+    """A connected driver ``Cluster`` + ``Session`` with per-class profiles and prepared statements.
+
+    Raises :class:`CassandraUnavailable` when no contact point answers, and
+    :class:`MigrationError` when ``keyspace`` does not exist yet.
+    """
+
+    def __init__(
+        self,
+        config: ClusterConfig,
+        keyspace: str | None = None,
+        *,
+        connect_timeout_s: float = 5.0,
+    ) -> None:
+        cassandra = config.cassandra
+        profiles = {op: _profile(level) for op, level in cassandra.consistency.items()}
+        profiles[EXEC_PROFILE_DEFAULT] = profiles["read"]
+        self._cluster = Cluster(
+            contact_points=list(cassandra.contact_points),
+            port=cassandra.port,
+            execution_profiles=profiles,
+            connect_timeout=connect_timeout_s,
+            control_connection_timeout=connect_timeout_s,
+        )
+        try:
+            self._session = self._cluster.connect()
+        except NoHostAvailable as exc:
+            self._cluster.shutdown()
+            points = ", ".join(cassandra.contact_points)
+            raise CassandraUnavailable(
+                f"cannot reach Cassandra at {points} port {cassandra.port}: {_summary(exc)}"
+            ) from exc
+        if keyspace is not None:
+            if keyspace not in self._cluster.metadata.keyspaces:
+                self._cluster.shutdown()
+                raise MigrationError(
+                    f"keyspace {keyspace!r} does not exist: run python -m storage.migrate"
+                )
+            self._session.set_keyspace(keyspace)
+        self._prepared: dict[str, PreparedStatement] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def keyspace(self) -> str | None:
+        """The keyspace unqualified table names refer to."""
+        return self._session.keyspace
+
+    def set_keyspace(self, keyspace: str) -> None:
+        """Switch to ``keyspace`` (used by the migration tool once it has created it)."""
+        self._session.set_keyspace(keyspace)
+        with self._lock:
+            self._prepared.clear()
+
+    def prepare(self, cql: str) -> PreparedStatement:
+        """The prepared statement for ``cql``, prepared on first use and cached."""
+        statement = self._prepared.get(cql)
+        if statement is None:
+            try:
+                statement = self._session.prepare(cql)
+            except (NoHostAvailable, OperationTimedOut) as exc:
+                raise _translate(exc, is_write=False) from exc
+            statement.is_idempotent = _is_read(cql)
+            with self._lock:
+                self._prepared[cql] = statement
+        return statement
+
+    def execute(self, cql: str, params: Sequence[Any] = (), op: OpClass = "read") -> list[Row]:
+        """Run one prepared statement under operation class ``op``; all rows as dicts."""
+        return self.submit(cql, params, op).result()
+
+    def submit(self, cql: str, params: Sequence[Any] = (), op: OpClass = "read") -> Pending:
+        """Start one prepared statement without waiting; ``.result()`` waits for its rows."""
+        statement = self.prepare(cql)
+        future = self._session.execute_async(statement, params, execution_profile=op)
+        return Pending(future, is_write=not _is_read(cql))
+
+    def batch(self, statements: Sequence[tuple[str, Sequence[Any]]], op: OpClass) -> list[Row]:
+        """Run prepared statements as one unlogged batch (conditional when they are LWTs)."""
+        batch = BatchStatement(batch_type=BatchType.UNLOGGED)
+        for cql, params in statements:
+            batch.add(self.prepare(cql), params)
+        future = self._session.execute_async(batch, execution_profile=op)
+        return Pending(future, is_write=True).result()
+
+    def stream(
+        self, cql: str, params: Sequence[Any] = (), op: OpClass = "report", page_size: int = 500
+    ) -> Iterator[Row]:
+        """Rows of a possibly large query, fetched page by page as they are consumed."""
+        statement = self.prepare(cql).bind(params)
+        statement.fetch_size = page_size
+        try:
+            yield from self._session.execute(statement, execution_profile=op)
+        except (NoHostAvailable, Unavailable, Timeout, OperationTimedOut) as exc:
+            raise _translate(exc, is_write=False) from exc
+
+    def schema(self, cql: str) -> None:
+        """Run one DDL statement and wait until every live node agrees on the new schema."""
+        try:
+            result = self._session.execute(
+                SimpleStatement(cql), execution_profile="write", timeout=SCHEMA_TIMEOUT_S
+            )
+        except (NoHostAvailable, Unavailable, Timeout, OperationTimedOut) as exc:
+            raise _translate(exc, is_write=True) from exc
+        if not result.response_future.is_schema_agreed and not (
+            self._cluster.control_connection.wait_for_schema_agreement(wait_time=SCHEMA_TIMEOUT_S)
+        ):
+            raise MigrationError(f"no schema agreement within {SCHEMA_TIMEOUT_S:g} s after: {cql}")
+
+    def hosts(self) -> list[HostState]:
+        """Every Cassandra node the driver knows of, with whether it considers it up."""
+        hosts = [
+            HostState(
+                address=str(host.address),
+                datacenter=host.datacenter,
+                rack=host.rack,
+                is_up=bool(host.is_up),
+                release_version=host.release_version,
+            )
+            for host in self._cluster.metadata.all_hosts()
+        ]
+        return sorted(hosts, key=lambda host: host.address)
+
+    def profile(self, op: OpClass) -> ExecutionProfile:
+        """The execution profile of operation class ``op`` (what cluster.yaml configured)."""
+        return self._cluster.profile_manager.profiles[op]
+
+    def close(self) -> None:
+        """Shut the driver down (connections and its threads)."""
+        self._cluster.shutdown()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Pending:
+    """A statement in flight; :meth:`result` (call it once) waits for it and translates
+    driver errors."""
+
+    def __init__(self, future: ResponseFuture, *, is_write: bool) -> None:
+        self._future = future
+        self._is_write = is_write
+
+    def result(self) -> list[Row]:
+        """All rows of the statement's result."""
+        try:
+            return list(self._future.result())
+        except (
+            NoHostAvailable,
+            Unavailable,
+            Timeout,
+            CoordinationFailure,
+            OperationTimedOut,
+        ) as exc:
+            raise _translate(exc, is_write=self._is_write) from exc
+        except ErrorMessage as exc:
+            if exc.code not in _TRANSIENT_SERVER_ERRORS:
+                raise  # a malformed statement is a bug, not a Cassandra outage
+            raise _translate(exc, is_write=self._is_write) from exc
+        finally:
+            # The driver keeps a finished request's timeout timer, and through it the whole
+            # future (request, query plan, bound values, result rows), until the timeout would
+            # have expired: drop those now so that streamed blobs are freed chunk by chunk.
+            future = self._future
+            future.query = future.message = future.query_plan = future._final_result = None
+
+
+def _profile(consistency: Consistency) -> ExecutionProfile:
+    return ExecutionProfile(
+        load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy()),
+        consistency_level=ConsistencyLevel.name_to_value[consistency.level],
+        serial_consistency_level=(
+            ConsistencyLevel.name_to_value[consistency.serial] if consistency.serial else None
+        ),
+        request_timeout=consistency.timeout_s,
+        row_factory=dict_factory,
+    )
+
+
+def _is_read(cql: str) -> bool:
+    return cql.lstrip()[:6].upper() == "SELECT"
+
+
+def _translate(exc: Exception, *, is_write: bool) -> StorageError:
+    """The storage error for a driver error: may the write have been applied?"""
+    if isinstance(exc, Unavailable):
+        return CassandraUnavailable(
+            f"too few replicas alive ({exc.alive_replicas} of {exc.required_replicas} needed)"
+        )
+    if isinstance(exc, NoHostAvailable):
+        errors = exc.errors.values() if isinstance(exc.errors, Mapping) else ()
+        timed_out = any(
+            isinstance(error, Timeout | OperationTimedOut | CoordinationFailure) for error in errors
+        )
+        if is_write and timed_out:
+            return WriteUncertain(f"no Cassandra node completed the write: {_summary(exc)}")
+        return CassandraUnavailable(f"no Cassandra node available: {_summary(exc)}")
+    if is_write:
+        return WriteUncertain(f"the write timed out or failed mid-way: {exc}")
+    return CassandraUnavailable(f"the read timed out or failed: {exc}")
+
+
+def _summary(exc: NoHostAvailable) -> str:
+    errors = exc.errors if isinstance(exc.errors, Mapping) else {}
+    return "; ".join(f"{host}: {error}" for host, error in errors.items()) or str(exc)

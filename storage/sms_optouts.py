@@ -1,0 +1,63 @@
+"""SMS opt-outs: phone numbers (E.164) that texted STOP and must get nothing more."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage import times, validate
+from storage.session import Database
+
+
+@dataclass(frozen=True)
+class OptOut:
+    """A number that opted out, with the keyword it sent and when."""
+
+    phone: str
+    keyword: str
+    at: datetime
+
+
+class SmsOptOuts:
+    """Opt numbers out and in again; ask whether a number may be texted."""
+
+    def __init__(self, db: Database, default_country: str = validate.DEFAULT_COUNTRY) -> None:
+        self._db = db
+        self._country = validate.country_code(default_country)
+
+    def opt_out(self, phone: str, keyword: str = "STOP") -> OptOut:
+        """Record that ``phone`` opted out (again: the latest keyword and time win)."""
+        optout = OptOut(
+            phone=validate.phone(phone, self._country),
+            keyword=validate.text("keyword", keyword, max_len=32).upper(),
+            at=times.now(),
+        )
+        self._db.execute(
+            "INSERT INTO sms_optouts (phone, keyword, at) VALUES (?, ?, ?)",
+            (optout.phone, optout.keyword, optout.at),
+            op="write",
+        )
+        return optout
+
+    def opt_in(self, phone: str) -> None:
+        """``phone`` may be texted again (it sent START)."""
+        self._db.execute(
+            "DELETE FROM sms_optouts WHERE phone = ?",
+            (validate.phone(phone, self._country),),
+            op="write",
+        )
+
+    def is_opted_out(self, phone: str) -> bool:
+        """Whether ``phone`` must not be texted."""
+        rows = self._db.execute(
+            "SELECT phone FROM sms_optouts WHERE phone = ?", (validate.phone(phone, self._country),)
+        )
+        return bool(rows)
+
+    def list(self) -> list[OptOut]:
+        """Every opted-out number."""
+        rows = self._db.stream("SELECT phone, keyword, at FROM sms_optouts", op="report")
+        return sorted(
+            (OptOut(row["phone"], row["keyword"], times.utc(row["at"])) for row in rows),
+            key=lambda optout: optout.phone,
+        )

@@ -1,0 +1,56 @@
+"""Everything a Gather node needs from storage, built once per process from cluster.yaml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from config.cluster import ClusterConfig
+from storage.admins import AdminUsers
+from storage.archive import Archive
+from storage.assets import Assets
+from storage.events import Events
+from storage.kiosks import Kiosks
+from storage.registrations import Registrations
+from storage.session import Database
+from storage.sms_messages import SmsMessages
+from storage.sms_optouts import SmsOptOuts
+from storage.validate import DEFAULT_COUNTRY
+from storage.watermarks import JobWatermarks
+
+
+class Store:
+    """The process's :class:`Database` and every repository on it.
+
+    ``node`` is this Gather node's name (recorded on registrations and messages); archives go
+    to ``archive_folder`` (default: the data folder's ``var/archive``). Raises
+    :class:`~storage.errors.CassandraUnavailable` when Cassandra cannot be reached.
+    """
+
+    def __init__(
+        self,
+        config: ClusterConfig,
+        node: str,
+        keyspace: str | None = None,
+        default_country: str = DEFAULT_COUNTRY,
+        archive_folder: Path | None = None,
+    ) -> None:
+        self.db = Database(config, keyspace or config.cassandra.keyspace)
+        self.archive = Archive(archive_folder) if archive_folder else Archive.of(config)
+        self.registrations = Registrations(self.db, node, default_country)
+        self.events = Events(self.db, self.registrations, self.archive)
+        self.assets = Assets(self.db, self.archive)
+        self.kiosks = Kiosks(self.db)
+        self.sms_messages = SmsMessages(self.db, node)
+        self.sms_optouts = SmsOptOuts(self.db, default_country)
+        self.watermarks = JobWatermarks(self.db)
+        self.admins = AdminUsers(self.db)
+
+    def close(self) -> None:
+        """Disconnect from Cassandra."""
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

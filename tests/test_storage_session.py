@@ -1,0 +1,92 @@
+"""The driver session: per-class profiles from cluster.yaml, hosts, typed connection errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+
+import pytest
+from cassandra import ConsistencyLevel, OperationTimedOut, ReadTimeout, Unavailable, WriteTimeout
+from cassandra.cluster import NoHostAvailable
+from cassandra.policies import TokenAwarePolicy
+
+from config.cluster import ClusterConfig, Consistency
+from storage.errors import CassandraUnavailable, MigrationError, ValidationError, WriteUncertain
+from storage.session import Database, _translate
+from storage.store import Store
+
+
+def test_each_operation_class_has_its_profile_from_cluster_yaml(
+    store: Store, config: ClusterConfig
+) -> None:
+    for op, wanted in config.cassandra.consistency.items():
+        profile = store.db.profile(op)
+        assert ConsistencyLevel.value_to_name[profile.consistency_level] == wanted.level
+        assert profile.request_timeout == wanted.timeout_s
+        assert isinstance(profile.load_balancing_policy, TokenAwarePolicy)
+    serial = store.db.profile("signup").serial_consistency_level
+    assert ConsistencyLevel.value_to_name[serial] == config.cassandra.consistency["signup"].serial
+
+
+def test_changing_cluster_yaml_changes_the_profiles(config: ClusterConfig, store: Store) -> None:
+    consistency = dict(config.cassandra.consistency)
+    consistency["report"] = Consistency(level="ALL", timeout_s=7)
+    changed = dataclasses.replace(
+        config, cassandra=dataclasses.replace(config.cassandra, consistency=consistency)
+    )
+    with Database(changed, store.db.keyspace) as db:
+        assert db.profile("report").consistency_level == ConsistencyLevel.ALL
+        assert db.profile("report").request_timeout == 7
+        assert db.execute("SELECT release_version FROM system.local", op="report")
+
+
+def test_statements_are_prepared_once(store: Store) -> None:
+    cql = "SELECT event_id FROM events WHERE event_id = ?"
+    assert store.db.prepare(cql) is store.db.prepare(cql)
+
+
+def test_the_driver_view_of_the_hosts(store: Store, config: ClusterConfig) -> None:
+    hosts = store.db.hosts()
+    assert [host.address for host in hosts] == list(config.cassandra.contact_points)
+    assert all(host.is_up and host.release_version for host in hosts)
+
+
+def test_connecting_while_cassandra_is_down_is_a_typed_error(config: ClusterConfig) -> None:
+    nowhere = dataclasses.replace(
+        config,
+        cassandra=dataclasses.replace(config.cassandra, contact_points=("127.0.0.9",)),
+    )
+    with pytest.raises(CassandraUnavailable) as failure:
+        Database(nowhere, connect_timeout_s=1)
+    assert not failure.value.may_have_applied
+    assert "127.0.0.9" in str(failure.value)
+
+
+def test_a_missing_keyspace_says_to_migrate(config: ClusterConfig, store: Store) -> None:
+    with pytest.raises(MigrationError, match=r"storage\.migrate"):
+        Database(config, "gather_no_such_keyspace")
+
+
+def test_storage_errors_survive_pickling() -> None:
+    for error in (
+        ValidationError("party_size", "must be from 1 to 20"),
+        CassandraUnavailable("down"),
+        WriteUncertain("timed out"),
+    ):
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error) and str(copy) == str(error)
+        assert copy.__dict__ == error.__dict__
+
+
+def test_driver_failures_say_whether_the_write_may_have_applied() -> None:
+    unavailable = _translate(Unavailable("", alive_replicas=1, required_replicas=2), is_write=True)
+    assert type(unavailable) is CassandraUnavailable and not unavailable.may_have_applied
+    timeout = _translate(WriteTimeout("", write_type=5), is_write=True)
+    assert isinstance(timeout, WriteUncertain) and timeout.may_have_applied
+    assert isinstance(_translate(OperationTimedOut(), is_write=True), WriteUncertain)
+    read = _translate(ReadTimeout(""), is_write=False)
+    assert type(read) is CassandraUnavailable and not read.may_have_applied
+    lost = NoHostAvailable("", {"127.0.0.1": OperationTimedOut()})
+    assert isinstance(_translate(lost, is_write=True), WriteUncertain)
+    refused = NoHostAvailable("", {"127.0.0.1": ConnectionRefusedError()})
+    assert not _translate(refused, is_write=True).may_have_applied
