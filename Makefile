@@ -35,10 +35,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --editable '.[test]'
 	touch $(STAMP)
 
-# Java 17 and Maven run the local Cassandra cluster; installed from Debian when missing.
+# Java 17 and Maven run the local Cassandra cluster; Chromium runs the browser tests.
+# Each is installed from Debian when missing.
 system-deps:
-	@if ! { test -x /usr/lib/jvm/java-17-openjdk-amd64/bin/java || java -version 2>&1 | grep -q 'version "17'; } \
-	    || ! command -v mvn >/dev/null; then \
-	  echo "installing Java 17 and Maven from Debian ..."; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless maven; \
+	@missing=""; \
+	{ test -x /usr/lib/jvm/java-17-openjdk-amd64/bin/java || java -version 2>&1 | grep -q 'version "17'; } \
+	  || missing="$$missing openjdk-17-jdk-headless"; \
+	command -v mvn >/dev/null || missing="$$missing maven"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v openssl >/dev/null || missing="$$missing openssl"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing from Debian:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi

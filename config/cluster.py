@@ -87,6 +87,8 @@ class NodeConfig:
     host: str
     port: int
     roles: tuple[str, ...]
+    http_port: int | None = None
+    """Where the website listens (nodes with the ``web`` role)."""
 
 
 @dataclass(frozen=True)
@@ -283,17 +285,23 @@ def _parse_node(name: str, section: _Section) -> NodeConfig:
             f"nodes.{name}: node names are lower-case letters, digits, '-' and '_' "
             "(at most 48), starting with a letter"
         )
-    section.only("host", "port", "roles")
+    section.only("host", "port", "roles", "http_port")
     roles = section.value("roles")
     if not isinstance(roles, list) or not all(r in ROLES for r in roles):
         raise ConfigError(f"{section.where('roles')}: expected a list of roles among {list(ROLES)}")
     if len(set(roles)) != len(roles):
         raise ConfigError(f"{section.where('roles')}: a role is listed twice")
+    http_port = None
+    if "web" in roles:
+        http_port = section.integer("http_port", 1024, 65535)
+    elif section.value("http_port", required=False) is not None:
+        raise ConfigError(f"{section.where('http_port')}: only nodes with the web role serve HTTP")
     return NodeConfig(
         name=name,
         host=_address(section.value("host"), section.where("host")),
         port=section.integer("port", 1024, 65535),
         roles=tuple(roles),
+        http_port=http_port,
     )
 
 

@@ -16,6 +16,7 @@ launcher) starts it again.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 from collections.abc import Callable
@@ -35,9 +36,23 @@ ROOT_INTENSITY = 5
 ROOT_PERIOD_S = 30.0
 STORAGE_BACKOFF = Backoff(min=0.5, max=15.0, jitter=0.2, reset_after=60.0)
 
-RoleChildren = Callable[[NodeContext], list[ChildSpec]]
-ROLE_CHILDREN: dict[str, RoleChildren] = {}
-"""The children of each role's supervisor; each role's package registers its own."""
+ROLE_CHILDREN: dict[str, str] = {}
+"""``role -> "module:function"``: the function gives that role supervisor's children.
+
+Imported only on nodes with the role, so a kiosk never loads the web server and vice versa.
+"""
+
+
+def role_children(role: str, context: NodeContext) -> list[ChildSpec]:
+    """The children of ``role``'s supervisor (none for a role not built yet)."""
+    target = ROLE_CHILDREN.get(role)
+    if target is None:
+        return []
+    module, _, function = target.partition(":")
+    children: Callable[[NodeContext], list[ChildSpec]] = getattr(
+        importlib.import_module(module), function
+    )
+    return children(context)
 
 
 def tree_spec(context: NodeContext) -> ChildSpec:
@@ -55,8 +70,9 @@ def tree_spec(context: NodeContext) -> ChildSpec:
     ]
     for role in ROLES:
         if role in context.node.roles:
-            role_children = ROLE_CHILDREN.get(role, lambda _: [])(context)
-            children.append(Supervisor.spec(role, role_children, intensity=5, period=30.0))
+            children.append(
+                Supervisor.spec(role, role_children(role, context), intensity=5, period=30.0)
+            )
     return Supervisor.spec("root", children, intensity=ROOT_INTENSITY, period=ROOT_PERIOD_S)
 
 
