@@ -15,6 +15,8 @@ STAMP  := $(VENV)/.installed-stamp
 
 run: venv system-deps
 	$(PY) -m storage.localcluster up
+	$(PY) -m storage.migrate
+	$(PY) -m node.launcher
 
 test: venv system-deps lint
 	$(PY) -m storage.localcluster up

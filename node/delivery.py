@@ -13,7 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from pykka import ThreadingFuture
+from pykka import Future
 
 from actors.errors import ActorError, DomainError
 from actors.ref import DEFAULT_TIMEOUT
@@ -25,19 +25,17 @@ log = logging.getLogger("gather.link")
 Reply = Callable[[bool, Any], None]
 
 
-class _ReplyFuture(ThreadingFuture[Any]):
-    """A Pykka future that hands its value or error to a reply callback as it is set."""
+class _ReplyFuture(Future[Any]):
+    """A Pykka future that only hands its value or error to a reply callback; nobody waits."""
 
     def __init__(self, reply: Reply) -> None:
         super().__init__()
         self._reply = reply
 
     def set(self, value: Any = None) -> None:
-        super().set(value)
         self._reply(True, value)
 
     def set_exception(self, exc_info: Any = None) -> None:
-        super().set_exception(exc_info)
         error = exc_info[1] if isinstance(exc_info, tuple) else exc_info
         self._reply(False, error)
 

@@ -2,8 +2,9 @@
 
 Every node listens on its port from cluster.yaml and dials every other node; it sends its own
 tells, asks, broadcasts and heartbeats on the connection it dialled, and answers asks and
-heartbeats on the connections it accepted. All socket work runs on one asyncio loop in the
-link's own thread; the public methods are thread-safe and cheap: a tell appends bytes to the
+heartbeats on the connections it accepted. All socket work runs on one uvloop event loop
+(libuv: about half the cost per read and write of asyncio's own loop) in the link's own
+thread; the public methods are thread-safe and cheap: a tell appends bytes to the
 peer's outbox and wakes the loop only when no flush is already scheduled.
 
 A peer is *up* while the connection this node dialled to it is authenticated and its
@@ -32,6 +33,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+import uvloop
 
 from node import handshake, wire
 from node.frames import DEFAULT_MAX_FRAME, FrameDecoder, FrameError, encode
@@ -199,7 +202,7 @@ class NodeLink:
         }
         self._ask_ids = itertools.count(1)
         self._subscribers: list[Callable[[NodeEvent], None]] = []
-        self._loop = asyncio.new_event_loop()
+        self._loop = uvloop.new_event_loop()
         self._thread = threading.Thread(target=self._run, name=f"link-{name}", daemon=True)
         self._server: asyncio.AbstractServer | None = None
         self._started = threading.Event()
