@@ -156,7 +156,7 @@ def main() -> None:
     print_json(
         "link",
         tells_per_s=round(tells.per_s, 1),
-        asks_per_s=round(max(sequential.per_s, concurrent.per_s), 1),
+        asks_per_s=round(concurrent.per_s, 1),
         sequential_asks_per_s=round(sequential.per_s, 1),
         concurrent_asks_per_s=round(concurrent.per_s, 1),
         ask_p50_ms=round(sequential.p50_ms, 3),

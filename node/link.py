@@ -107,7 +107,7 @@ class PeerState:
             "since": self.since,
             "connects": self.connects,
             "rtt_ms": self.rtt_ms,
-            "last_error": self.last_error,
+            "last_error": "" if self.up else self.last_error,
         }
 
 

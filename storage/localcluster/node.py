@@ -9,6 +9,7 @@ node waits for a ring delay.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -122,7 +123,11 @@ class LocalNode:
         ]
 
     def process(self) -> psutil.Process | None:
-        """The running JVM of this node, or None (a stale pid file is ignored)."""
+        """The running JVM of this node, or None (a stale pid file is ignored).
+
+        A Cassandra node of the same cluster already serving this node's address (started
+        from another checkout, say) counts as this node, so ``up`` reuses it.
+        """
         try:
             pid = int(self.pid_file.read_text())
             proc = psutil.Process(pid)
@@ -130,7 +135,21 @@ class LocalNode:
                 return proc
         except (FileNotFoundError, ValueError, psutil.Error):
             pass
-        return None
+        return self._serving_elsewhere()
+
+    def _serving_elsewhere(self) -> psutil.Process | None:
+        holder = _listener(self.address, self.native_port)
+        if holder is None:
+            return None
+        try:
+            command = " ".join(holder.cmdline())
+            config = re.search(r"-Dcassandra\.config=file://(\S+)", command)
+            if "CassandraDaemon" not in command or config is None:
+                return None
+            text = Path(config.group(1)).read_text()
+        except (psutil.Error, OSError):
+            return None
+        return holder if f"cluster_name: {self.cluster_name}\n" in text else None
 
     def check_ports_free(self) -> None:
         """Fail, naming the holder, if another process already has one of this node's ports."""
@@ -217,13 +236,23 @@ class LocalNode:
         return True
 
 
-def _port_holder(host: str, port: int) -> str:
+def _listener(host: str, port: int) -> psutil.Process | None:
+    """The process listening on host:port (or on every address at that port), if any."""
     try:
         for conn in psutil.net_connections("tcp"):
             listening = conn.status == psutil.CONN_LISTEN and conn.laddr.port == port
             if listening and conn.pid and conn.laddr.ip in (host, "0.0.0.0", "::"):
-                proc = psutil.Process(conn.pid)
-                return f"pid {conn.pid} ({' '.join(proc.cmdline())[:80]})"
+                return psutil.Process(conn.pid)
     except psutil.Error:
         pass
-    return "another process"
+    return None
+
+
+def _port_holder(host: str, port: int) -> str:
+    holder = _listener(host, port)
+    if holder is None:
+        return "another process"
+    try:
+        return f"pid {holder.pid} ({' '.join(holder.cmdline())[:80]})"
+    except psutil.Error:
+        return f"pid {holder.pid}"
