@@ -16,6 +16,7 @@ STAMP  := $(VENV)/.installed-stamp
 run: venv system-deps
 	$(PY) -m storage.localcluster up
 	$(PY) -m storage.migrate
+	$(PY) -m storage.demo
 	$(PY) -m node.launcher
 
 test: venv system-deps lint
