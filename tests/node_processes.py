@@ -23,8 +23,12 @@ RUN_NODE = REPO / "run_node.py"
 class NodeProcesses:
     """Node processes described by a cluster.yaml written to ``folder``."""
 
-    def __init__(self, folder: Path, names: list[str]) -> None:
+    def __init__(
+        self, folder: Path, names: list[str], contact_points: list[str] | None = None
+    ) -> None:
         document = yaml.safe_load(cluster_config.DEFAULT_PATH.read_text())
+        if contact_points is not None:
+            document["cassandra"]["contact_points"] = contact_points
         document["cookie"] = {"env": "GATHER_TEST_COOKIE"}
         document["link"] = {"heartbeat_s": 0.25, "down_after_s": 1.0, "max_frame_kb": 1024}
         document["nodes"] = {
@@ -40,7 +44,7 @@ class NodeProcesses:
     def env(self, cookie: str | None = None) -> dict[str, str]:
         return {**os.environ, "GATHER_TEST_COOKIE": cookie or self.cookie}
 
-    def start(self, name: str) -> None:
+    def start(self, name: str, wait: bool = True) -> None:
         log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
         self.processes[name] = subprocess.Popen(
             [sys.executable, str(RUN_NODE), name, "--config", str(self.config_path)],
@@ -49,7 +53,8 @@ class NodeProcesses:
             env=self.env(),
             cwd=REPO,
         )
-        self.wait_until(lambda: self.shell(name, "tree").returncode == 0, f"{name} to answer")
+        if wait:
+            self.wait_until(lambda: self.shell(name, "tree").returncode == 0, f"{name} answers")
 
     def kill(self, name: str) -> None:
         self.processes[name].send_signal(signal.SIGKILL)

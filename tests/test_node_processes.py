@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -94,3 +95,32 @@ def test_crash_through_the_shell_restarts_the_worker(nodes: NodeProcesses) -> No
     assert row[2] == "running"
     assert "InjectedCrash" in " ".join(row[7:])
     assert nodes.output("n1", "ping n2").startswith("pong from n2")
+
+
+def test_a_node_without_cassandra_keeps_running_and_retries(tmp_path: Path) -> None:
+    lonely = NodeProcesses(tmp_path, ["solo"], contact_points=["127.0.0.99"])
+    try:
+        lonely.start("solo")
+        lonely.wait_until(
+            lambda: int(lonely.table("solo", "tree")["root/storage"][3]) >= 2,
+            "the storage actor to retry",
+        )
+        tree = lonely.table("solo", "tree")
+        assert tree["root"][2] == "running"
+        assert "CassandraUnavailable" in " ".join(tree["root/storage"][7:])
+        assert lonely.processes["solo"].poll() is None
+    finally:
+        lonely.stop_all()
+
+
+def test_a_node_whose_root_gives_up_exits_non_zero(tmp_path: Path) -> None:
+    doomed = NodeProcesses(tmp_path, ["doomed"])
+    port = doomed.config.nodes["doomed"].port
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        doomed.start("doomed", wait=False)
+        assert doomed.processes["doomed"].wait(60) == 1
+    log = doomed.log("doomed")
+    assert "cannot listen on 127.0.0.1" in log
+    assert "the root supervisor gave up" in log
