@@ -120,11 +120,18 @@ class GatherActor(pykka.ThreadingActor):
                 return
             else:
                 if envelope.reply_to is not None:
-                    envelope.reply_to.set(response)
+                    self._answer(envelope, response)
             self.handled += 1
         self._finish(self._stop_reason)
         if self._leftover is not None and self._named is not None:
             self._named._rescue(self)
+
+    def _answer(self, envelope: Envelope[Any], response: Any) -> None:
+        """Hand ``response`` to the asker; a reply channel that fails is the asker's problem."""
+        try:
+            envelope.reply_to.set(response)  # type: ignore[union-attr]
+        except Exception:
+            logger.exception("%s: the answer could not be delivered to its asker", self.path)
 
     def _refuse(self, envelope: Envelope[Any], error: Exception) -> None:
         if envelope.reply_to is not None:

@@ -37,6 +37,7 @@ CONSISTENCY_LEVELS = (
 SERIAL_LEVELS = ("SERIAL", "LOCAL_SERIAL")
 REPLICATION_STRATEGIES = ("SimpleStrategy", "NetworkTopologyStrategy")
 ROLES = ("kiosk", "web", "sms", "mail", "worker")
+MIN_COOKIE_BYTES = 32
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,47}$")
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 
@@ -115,13 +116,23 @@ class CookieSource:
     file: Path | None
 
     def read(self) -> bytes:
-        """Return the cookie, from the environment variable first, then the file."""
+        """Return the cookie, from the environment variable first, then the file.
+
+        A cookie shorter than ``MIN_COOKIE_BYTES`` is refused: the handshake's proofs would
+        let anyone who reaches a node's port guess a short one offline.
+        """
+        value, where = b"", ""
         if self.env and os.environ.get(self.env):
-            return os.environ[self.env].encode()
-        if self.file and self.file.is_file():
-            value = self.file.read_bytes().strip()
-            if value:
-                return value
+            value, where = os.environ[self.env].encode(), f"the environment variable {self.env}"
+        elif self.file and self.file.is_file():
+            value, where = self.file.read_bytes().strip(), f"the file {self.file}"
+        if value:
+            if len(value) < MIN_COOKIE_BYTES:
+                raise ConfigError(
+                    f"cookie: the cookie in {where} is {len(value)} bytes; at least "
+                    f"{MIN_COOKIE_BYTES} are needed (make one with: openssl rand -hex 32)"
+                )
+            return value
         raise ConfigError(
             f"cookie: no cluster cookie found: set the environment variable {self.env or '-'} "
             f"or write it to the file {self.file or '-'}"

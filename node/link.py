@@ -137,13 +137,23 @@ class _Outbound:
         self.last_pong = 0.0
         self.ping_sent: dict[int, float] = {}
 
-    def send(self, frame: bytes) -> None:
-        """Queue ``frame`` (thread-safe); raise :class:`PeerUnavailable` when down."""
+    def send(
+        self, frame: bytes, awaiting: tuple[int, concurrent.futures.Future[Any]] | None = None
+    ) -> None:
+        """Queue ``frame`` (thread-safe), registering an ask's future for its answer.
+
+        Raises :class:`PeerUnavailable` when down, :class:`LinkError` when the peer has more
+        than ``MAX_OUTBOX_BYTES`` unread.
+        """
         with self.lock:
-            if self.writer is None:
+            writer = self.writer
+            if writer is None:
                 raise PeerUnavailable(f"node {self.state.name} is not connected")
-            if self.outbox_bytes > MAX_OUTBOX_BYTES:
-                raise LinkError(f"node {self.state.name} is not keeping up: outbox full")
+            backlog = self.outbox_bytes + writer.transport.get_write_buffer_size()
+            if backlog > MAX_OUTBOX_BYTES:
+                raise LinkError(f"node {self.state.name} is not keeping up: {backlog} bytes queued")
+            if awaiting is not None:
+                self.pending[awaiting[0]] = awaiting[1]
             self.outbox.append(frame)
             self.outbox_bytes += len(frame)
             if self.flush_scheduled:
@@ -169,7 +179,7 @@ class _Outbound:
             self.writer = None
             self.outbox, self.outbox_bytes = [], 0
             pending, self.pending = self.pending, {}
-        for future in pending.values():
+        for future in list(pending.values()):
             if not future.done():
                 future.set_exception(
                     PeerUnavailable(f"node {self.state.name} went down before answering: {reason}")
@@ -243,6 +253,7 @@ class NodeLink:
             )
         except OSError as exc:
             self._start_error = exc
+            self._loop.close()
             self._started.set()
             return
         for outbound in self._peers.values():
@@ -276,7 +287,12 @@ class NodeLink:
 
     def ask(self, node: str, path: str, message: Any, timeout: float = 5.0) -> Any:
         """Send ``message`` to ``path`` on ``node`` and wait for the answer."""
-        return self.ask_future(node, path, message, timeout).result(timeout)
+        future = self.ask_future(node, path, message, timeout)
+        try:
+            return future.result(timeout)
+        except TimeoutError:
+            future.cancel()
+            raise
 
     def ask_future(
         self, node: str, path: str, message: Any, timeout: float = 5.0
@@ -288,13 +304,9 @@ class NodeLink:
             return future
         outbound = self._outbound(node)
         ask_id = next(self._ask_ids)
-        outbound.pending[ask_id] = future
+        frame = encode(["ask", ask_id, path, wire.to_wire(message), timeout])
+        outbound.send(frame, (ask_id, future))
         future.add_done_callback(lambda _: outbound.pending.pop(ask_id, None))
-        try:
-            outbound.send(encode(["ask", ask_id, path, wire.to_wire(message), timeout]))
-        except LinkError:
-            outbound.pending.pop(ask_id, None)
-            raise
         return future
 
     def broadcast(self, path: str, message: Any) -> list[str]:
@@ -381,6 +393,10 @@ class NodeLink:
                     state.last_error = reason
                     if isinstance(exc, handshake.HandshakeError):
                         log.warning("node %s refused: %s", state.name, exc)
+                except Exception as exc:
+                    reason = f"{type(exc).__name__}: {exc}"
+                    state.last_error = reason
+                    log.exception("link to node %s failed; redialling", state.name)
                 finally:
                     outbound.disconnected(reason)
                     writer.close()
@@ -416,10 +432,16 @@ class NodeLink:
 
     def _on_answer(self, outbound: _Outbound, frame: list[Any]) -> None:
         kind = frame[0]
-        if kind == "reply" and len(frame) == 4:
+        if kind == "reply" and len(frame) == 4 and isinstance(frame[1], int):
             future = outbound.pending.pop(frame[1], None)
-            if future is not None and not future.done():
-                _resolver(future)(bool(frame[2]), _decode_value(bool(frame[2]), frame[3]))
+            if future is None or future.done():
+                return
+            try:
+                value = _decode_value(bool(frame[2]), frame[3])
+            except wire.WireError as exc:
+                future.set_exception(LinkError(f"answer from {outbound.state.name}: {exc}"))
+            else:
+                _resolver(future)(bool(frame[2]), value)
         elif kind == "pong" and len(frame) == 2:
             now = time.monotonic()
             outbound.last_pong = now
@@ -443,6 +465,8 @@ class NodeLink:
             await self._serve(peer, purpose, reader, writer, decoder)
         except (TimeoutError, OSError, FrameError, wire.WireError) as exc:
             log.warning("dropped connection from %s: %s: %s", address, type(exc).__name__, exc)
+        except Exception:
+            log.exception("dropped connection from %s after an unexpected error", address)
         except handshake.HandshakeError as exc:
             log.warning("refused connection from %s: %s", address, exc)
         finally:
@@ -493,7 +517,13 @@ class NodeLink:
             self._delivery.tell(frame[1], wire.from_wire(frame[2]))
         elif kind == "ping" and len(frame) == 2:
             writer.write(encode(["pong", frame[1]]))
-        elif kind == "ask" and len(frame) == 5 and isinstance(frame[2], str):
+        elif (
+            kind == "ask"
+            and len(frame) == 5
+            and isinstance(frame[2], str)
+            and isinstance(frame[4], int | float)
+            and not isinstance(frame[4], bool)
+        ):
             _, ask_id, path, body, timeout = frame
             reply = self._replier(writer, "reply", ask_id)
             try:
@@ -525,11 +555,18 @@ class NodeLink:
         """A thread-safe callback that sends the answer to one request."""
 
         def send(ok: bool, value: Any) -> None:
-            body = wire.to_wire(value) if ok else [type(value).__name__, str(value)]
-            frame = encode([kind, request_id, ok, body])
+            try:
+                frame = encode([kind, request_id, ok, wire.to_wire(value) if ok else _error(value)])
+            except (TypeError, ValueError, OverflowError) as exc:
+                log.warning("answer to %s %r cannot be sent: %s", kind, request_id, exc)
+                frame = encode([kind, request_id, False, ["UnsendableAnswer", str(exc)]])
             self._loop.call_soon_threadsafe(_write_unless_closed, writer, frame)
 
         return send
+
+
+def _error(error: Any) -> list[str]:
+    return [type(error).__name__, str(error)]
 
 
 def _write_unless_closed(writer: asyncio.StreamWriter, frame: bytes) -> None:

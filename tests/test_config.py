@@ -102,8 +102,11 @@ def test_the_cookie_comes_from_the_environment_first_then_the_file(
     assert (tmp_path / "cookie").stat().st_mode & 0o777 == 0o600
     from_file = source.read()
     assert len(from_file) == 64
-    monkeypatch.setenv("GATHER_TEST_COOKIE", "from-env")
-    assert source.read() == b"from-env"
+    monkeypatch.setenv("GATHER_TEST_COOKIE", "e" * 40)
+    assert source.read() == b"e" * 40
+    monkeypatch.setenv("GATHER_TEST_COOKIE", "short")
+    with pytest.raises(ConfigError, match="5 bytes; at least 32"):
+        source.read()
 
 
 def test_the_cluster_manager_reports_a_bad_config_and_exits_non_zero(tmp_path: Path) -> None:

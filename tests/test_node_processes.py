@@ -77,7 +77,7 @@ def test_a_killed_node_is_noticed_within_the_bound_and_so_is_its_return(
 
 
 def test_a_shell_with_the_wrong_cookie_is_refused(nodes: NodeProcesses) -> None:
-    result = nodes.shell("n1", "tree", cookie="not-the-cookie")
+    result = nodes.shell("n1", "tree", cookie="not-the-cookie-" + "x" * 40)
     assert result.returncode == 1
     assert "wrong cluster cookie" in result.stdout
     assert "during the handshake" in nodes.log("n1")
