@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import signal
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.node_processes import NodeProcesses
+from tests.node_processes import REPO, NodeProcesses
 
 NAMES = ["n1", "n2", "n3"]
 
@@ -124,3 +127,29 @@ def test_a_node_whose_root_gives_up_exits_non_zero(tmp_path: Path) -> None:
     log = doomed.log("doomed")
     assert "cannot listen on 127.0.0.1" in log
     assert "the root supervisor gave up" in log
+
+
+def test_the_launcher_starts_every_local_node_and_stops_them_on_ctrl_c(tmp_path: Path) -> None:
+    cluster = NodeProcesses(tmp_path, ["l1", "l2"])
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "node.launcher", "--config", str(cluster.config_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=cluster.env(),
+        cwd=REPO,
+    )
+    try:
+        for name in ("l1", "l2"):
+            cluster.wait_until(lambda name=name: cluster.shell(name, "tree").returncode == 0, name)
+        launcher.send_signal(signal.SIGINT)
+        output, _ = launcher.communicate(timeout=60)
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+    assert launcher.returncode == 0
+    assert "node l1 stopped" in output
+    assert "node l2 stopped" in output
+    assert output.index("node l2 stopped") < output.index("node l1 stopped")
+    for name in ("l1", "l2"):
+        assert cluster.shell(name, "tree").returncode == 1
