@@ -15,12 +15,28 @@ from storage.store import Store
 log = logging.getLogger("gather.node")
 
 
-class LinkActor(GatherActor):
-    """Owns this node's end of the node link; a restart closes and reopens every connection."""
+class _ResourceOwner(GatherActor):
+    """An actor owning something outside Python (sockets, a driver): released on stop or crash."""
 
     def __init__(self, context: NodeContext) -> None:
         super().__init__()
         self.context = context
+
+    def on_stop(self) -> None:
+        self.release()
+
+    def on_failure(self, *_: Any) -> None:
+        self.release()
+
+    def release(self) -> None:
+        """Close what ``on_start`` opened; safe to call when it opened nothing."""
+
+
+class LinkActor(_ResourceOwner):
+    """Owns this node's end of the node link; a restart closes and reopens every connection."""
+
+    def __init__(self, context: NodeContext) -> None:
+        super().__init__(context)
         self.delivery: TreeDelivery | None = None
 
     def on_start(self) -> None:
@@ -46,13 +62,7 @@ class LinkActor(GatherActor):
         link.start()
         context.link = link
 
-    def on_stop(self) -> None:
-        self._close()
-
-    def on_failure(self, *_: Any) -> None:
-        self._close()
-
-    def _close(self) -> None:
+    def release(self) -> None:
         link, self.context.link = self.context.link, None
         if link is not None:
             link.stop()
@@ -60,7 +70,7 @@ class LinkActor(GatherActor):
             self.delivery.close()
 
 
-class StorageActor(GatherActor):
+class StorageActor(_ResourceOwner):
     """Owns this node's connection to Cassandra (``context.store``).
 
     Its start fails while no Cassandra node answers; its supervisor then retries with a
@@ -68,21 +78,11 @@ class StorageActor(GatherActor):
     follows Cassandra nodes going down and coming back.
     """
 
-    def __init__(self, context: NodeContext) -> None:
-        super().__init__()
-        self.context = context
-
     def on_start(self) -> None:
         self.context.store = Store(self.context.config, node=self.context.name)
         log.info("connected to Cassandra")
 
-    def on_stop(self) -> None:
-        self._close()
-
-    def on_failure(self, *_: Any) -> None:
-        self._close()
-
-    def _close(self) -> None:
+    def release(self) -> None:
         store, self.context.store = self.context.store, None
         if store is not None:
             store.close()
