@@ -17,6 +17,12 @@ class Ping:
     sent_at: float = 0.0
 
 
+@wire.message("tree_request")
+class TreeRequest:
+    """Asked of a node's ``root/diagnostics`` actor: its live supervision tree, as
+    ``ActorInfo.to_dict()`` of the root (the web's cluster page shows it)."""
+
+
 @wire.message("pong")
 class Pong:
     """A node's answer to a :class:`Ping`."""
@@ -34,12 +40,15 @@ class Diagnostics(GatherActor):
 
     def __init__(self, context: NodeContext) -> None:
         super().__init__()
+        self.context = context
         self.node = context.name
         self.told = 0
 
     def on_receive(self, message: Any) -> Any:
         if isinstance(message, Ping):
             return Pong(node=self.node, sent_at=message.sent_at, answered_at=time.time())
+        if isinstance(message, TreeRequest):
+            return self.context.require_tree().snapshot().to_dict()
         if message == "counts":
             return {"node": self.node, "received": self.told}
         self.told += 1

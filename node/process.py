@@ -36,7 +36,7 @@ ROOT_INTENSITY = 5
 ROOT_PERIOD_S = 30.0
 STORAGE_BACKOFF = Backoff(min=0.5, max=15.0, jitter=0.2, reset_after=60.0)
 
-ROLE_CHILDREN: dict[str, str] = {}
+ROLE_CHILDREN: dict[str, str] = {"web": "web.actor:children"}
 """``role -> "module:function"``: the function gives that role supervisor's children.
 
 Imported only on nodes with the role, so a kiosk never loads the web server and vice versa.

@@ -65,3 +65,28 @@ def store(
 def short_code() -> str:
     """A short code no other test uses."""
     return "T" + secrets.token_hex(4).upper()
+
+
+# --- web (issue 6): a node context on the test keyspace, and an admin to sign in with ---
+
+
+@pytest.fixture(scope="session")
+def web_context(config: ClusterConfig, store: Store) -> object:
+    """A NodeContext for a web node named ``web-test`` whose storage is the test ``store``."""
+    from config.cluster import NodeConfig
+    from node.context import NodeContext
+    from node.logbuffer import LogBuffer
+
+    node = NodeConfig(name="web-test", host="127.0.0.1", port=0, roles=("web",), http_port=0)
+    return NodeContext(
+        config=config, node=node, cookie=secrets.token_bytes(16), logs=LogBuffer(), store=store
+    )
+
+
+@pytest.fixture(scope="session")
+def admin_login(store: Store) -> tuple[str, str]:
+    """(username, password) of an admin created for this test session."""
+    username = "t" + secrets.token_hex(6)
+    password = secrets.token_urlsafe(16)
+    store.admins.create(username, password)
+    return username, password

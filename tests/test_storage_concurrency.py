@@ -6,14 +6,17 @@ from __future__ import annotations
 import multiprocessing
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from config import cluster as cluster_config
 from config.cluster import ClusterConfig
+from storage.errors import CassandraUnavailable
 from storage.localcluster import LocalCluster
-from storage.registrations import Registrations
+from storage.registrations import Registrations, SignupResult
 from storage.session import Database
 from storage.store import Store
 
@@ -21,6 +24,16 @@ PROCESSES = 4
 THREADS = 4
 SIGN_UPS = 200
 SEATS = 50
+
+
+def _with_retries(call: Callable[..., SignupResult], *args: Any, **kwargs: Any) -> SignupResult:
+    """Retry a sign-up whose outcome Cassandra left uncertain, as callers are told to."""
+    for _ in range(4):
+        try:
+            return call(*args, **kwargs)
+        except CassandraUnavailable:
+            time.sleep(0.5)
+    return call(*args, **kwargs)
 
 
 def _race(config_path: str, keyspace: str, option_id: uuid.UUID, people: list[int]) -> list[tuple]:
@@ -31,14 +44,15 @@ def _race(config_path: str, keyspace: str, option_id: uuid.UUID, people: list[in
 
         def sign_up(person: int) -> tuple:
             contact = f"+1555301{person:04d}"
-            result = registrations.sign_up(
-                option_id, f"Person {person}", contact, 1, "web", idempotency_key=f"p{person}"
+            sign = registrations.sign_up
+            result = _with_retries(
+                sign, option_id, f"Person {person}", contact, 1, "web", idempotency_key=f"p{person}"
             )
             if person % 7 == 0:  # a retried request, and the same person again with a new key
-                retry = registrations.sign_up(
-                    option_id, f"Person {person}", contact, idempotency_key=f"p{person}"
+                retry = _with_retries(
+                    sign, option_id, f"Person {person}", contact, idempotency_key=f"p{person}"
                 )
-                again = registrations.sign_up(option_id, f"Person {person}", contact)
+                again = _with_retries(sign, option_id, f"Person {person}", contact)
                 outcomes = (result, retry, again)
                 assert retry.registration == again.registration == result.registration, outcomes
                 assert not retry.created and not again.created, outcomes

@@ -1,0 +1,195 @@
+"""Sign-ups per second and latency through HTTP (the JSON API) against the raw driver.
+
+The web side POSTs ``/api/v1/signups`` to a Gather web server (the same ``WebServer`` and
+application a node runs, in a process of its own as on a node) over keep-alive connections,
+one per client thread; the raw side is ``bench/signups.py``'s bare-driver
+conditional batch. Both sides do one LWT per sign-up, each thread into its own option, with
+the same number of threads; rounds alternate and the ratio is the median of the rounds'
+ratios. Then the web side runs paced at half its peak rate, for the p99 latency goal.
+
+    .venv/bin/python bench/web.py [--signups 400] [--threads 16] [--rounds 5]
+
+The last line printed is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import statistics
+import sys
+import threading
+import time
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import Figures, figures, print_json, print_table, run_threads
+from bench.signups import _median, _Raw, _raw_session, _Side
+from config import cluster as cluster_config
+from config.cluster import NodeConfig
+from node.context import NodeContext
+from node.logbuffer import LogBuffer
+from storage import migrate
+from storage.session import Database
+from storage.store import Store
+from web.app import make_app
+from web.server import WebServer
+
+
+class _Http(_Side):
+    """Sign-ups through the JSON API, one keep-alive connection per thread."""
+
+    def __init__(self, store: Store, port: int, threads: int) -> None:
+        super().__init__(store, "WEB", threads)
+        self._port = port
+        self._connections = threading.local()
+
+    def sign_up(self, _: int) -> None:
+        n, option_id = self.next()
+        body = json.dumps(
+            {
+                "option_id": str(option_id),
+                "name": f"Member {n}",
+                "contact": f"555-{n // 10_000 % 800 + 200:03d}-{n % 10_000:04d}",
+                "idempotency_key": f"web-{n}",
+            }
+        )
+        if not hasattr(self._connections, "http"):
+            self._connections.http = http.client.HTTPConnection("127.0.0.1", self._port, timeout=30)
+        connection = self._connections.http
+        connection.request("POST", "/api/v1/signups", body, {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        response.read()
+        if response.status != 201:
+            raise RuntimeError(f"sign-up {n}: HTTP {response.status}")
+
+
+def serve(keyspace: str, pipe: Connection) -> None:
+    """Run a web server on the bench keyspace until ``pipe`` says stop; send its port first."""
+    config = cluster_config.load()
+    with Store(config, node="bench-web", keyspace=keyspace) as store:
+        node = NodeConfig(name="bench-web", host="127.0.0.1", port=0, roles=("web",), http_port=0)
+        context = NodeContext(
+            config=config, node=node, cookie=b"bench", logs=LogBuffer(), store=store
+        )
+        server = WebServer(make_app(context), "127.0.0.1", 0)
+        server.start()
+        pipe.send(server.port)
+        pipe.recv()
+        server.stop()
+
+
+def paced(side: _Http, rate: float, count: int, threads: int) -> Figures:
+    """``count`` sign-ups started at ``rate`` per second (open loop), latency from each start."""
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    next_index = 0
+    started = time.perf_counter()
+
+    def worker() -> None:
+        nonlocal next_index, errors
+        while True:
+            with lock:
+                index, next_index = next_index, next_index + 1
+            if index >= count:
+                return
+            due = started + index / rate
+            time.sleep(max(0.0, due - time.perf_counter()))
+            try:
+                side.sign_up(index)
+            except Exception:
+                with lock:
+                    errors += 1
+                continue
+            with lock:
+                latencies.append(time.perf_counter() - max(due, started))
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    return figures(latencies, time.perf_counter() - started, errors)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--signups", type=int, default=400, help="per side and round")
+    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--keyspace", default="gather_bench")
+    args = parser.parse_args()
+    config = cluster_config.load()
+    with Database(config) as db:
+        migrate.apply(db, config, args.keyspace, say=lambda _: None)
+
+    rounds: dict[str, list[Figures]] = {"raw driver": [], "web (HTTP JSON API)": []}
+    with (
+        Store(config, node="bench", keyspace=args.keyspace) as store,
+        _raw_session(config, args.keyspace) as session,
+    ):
+        ours_end, server_end = multiprocessing.get_context("spawn").Pipe()
+        server = multiprocessing.get_context("spawn").Process(
+            target=serve, args=(args.keyspace, server_end), daemon=True
+        )
+        server.start()
+        port = ours_end.recv()
+        try:
+            web = _Http(store, port, args.threads)
+            sides = {"raw driver": _Raw(store, session, args.threads), "web (HTTP JSON API)": web}
+            for side in sides.values():  # warm-up: connections, prepared statements, caches
+                run_threads(side.sign_up, args.threads * 4, args.threads)
+            for round_number in range(args.rounds):
+                order = list(sides) if round_number % 2 == 0 else list(reversed(sides))
+                for name in order:
+                    rounds[name].append(
+                        run_threads(sides[name].sign_up, args.signups, args.threads)
+                    )
+            median = {name: _median(found) for name, found in rounds.items()}
+            ours, raw = median["web (HTTP JSON API)"], median["raw driver"]
+            half_rate = ours.per_s / 2
+            half = paced(web, half_rate, max(args.signups, int(half_rate * 5)), args.threads)
+        finally:
+            ours_end.send("stop")
+            server.join(15)
+
+    ratio = statistics.median(
+        o.per_s / r.per_s
+        for o, r in zip(rounds["web (HTTP JSON API)"], rounds["raw driver"], strict=True)
+    )
+    print_table(
+        f"sign-ups: {args.signups} per side and round, {args.threads} threads, median of "
+        f"{args.rounds} alternating rounds; then the web side paced at half its peak rate",
+        {**median, f"web at {half_rate:.0f}/s (half)": half},
+    )
+    print(
+        f"web / raw driver: {ratio:.3f} (median of the rounds' ratios; goal >= 0.7); "
+        f"p99 at half the peak rate {half.p99_ms:.1f} ms (goal <= 100)"
+    )
+    print_json(
+        "web",
+        ours_per_s=round(ours.per_s, 1),
+        raw_per_s=round(raw.per_s, 1),
+        ratio=round(ratio, 3),
+        p50_ms=round(ours.p50_ms, 2),
+        p99_ms=round(half.p99_ms, 2),
+        peak_p99_ms=round(ours.p99_ms, 2),
+        half_rate_per_s=round(half_rate, 1),
+        half_p50_ms=round(half.p50_ms, 2),
+        raw_p50_ms=round(raw.p50_ms, 2),
+        raw_p99_ms=round(raw.p99_ms, 2),
+        errors=sum(f.errors for found in rounds.values() for f in found) + half.errors,
+        signups=args.signups,
+        threads=args.threads,
+        rounds=args.rounds,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,351 @@
+"""The website's handlers with Tornado's test tools, against the real Cassandra cluster."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import secrets
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+import tornado.web
+from tornado.httpclient import HTTPResponse
+from tornado.testing import AsyncHTTPTestCase
+
+from node.link import LinkSettings, NodeLink
+from node.notices import KIOSK_CACHE, AssetChanged, KioskChanged
+from storage.errors import NotFound
+from storage.store import Store
+from tests.test_node_link import Inbox, free_port, wait_until
+from web.app import make_app
+from web.base import SESSION_COOKIE
+from web.images import image_type
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00"
+    b"\x00\x00IEND\xaeB`\x82"
+)
+
+
+def make_event(store: Store, code: str, capacity: int = 5, waitlist: bool = True) -> Any:
+    """An open event starting tomorrow with one option; (event, option)."""
+    start = datetime.now(UTC) + timedelta(days=1)
+    event = store.events.create(
+        title=f"Event {code}",
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        time_zone="UTC",
+        short_code=code,
+    )
+    return event, store.events.add_option(event.event_id, "Main", capacity, waitlist)
+
+
+def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tuple[str, bytes]:
+    """(content type, body) of a multipart/form-data request."""
+    boundary = secrets.token_hex(8)
+    parts = []
+    for name, value in fields.items():
+        head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+        parts.append(f"{head}{value}\r\n".encode())
+    for name, (filename, data) in files.items():
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{filename}"\r\nContent-Type: image/png\r\n\r\n'
+        )
+        parts.append(head.encode() + data + b"\r\n")
+    return f"multipart/form-data; boundary={boundary}", b"".join(
+        parts
+    ) + f"--{boundary}--\r\n".encode()
+
+
+class WebCase(AsyncHTTPTestCase):
+    """A web app on the test keyspace, and a cookie jar with the XSRF token."""
+
+    context: Any
+
+    @pytest.fixture(autouse=True)
+    def _parts(self, web_context: Any, store: Store, admin_login: tuple[str, str]) -> None:
+        self.context = web_context
+        self.store = store
+        self.admin = admin_login
+
+    def get_app(self) -> tornado.web.Application:
+        self.app = make_app(self.context, storage_threads=4)
+        self.cookies: dict[str, str] = {}
+        return self.app
+
+    def tearDown(self) -> None:
+        super().tearDown()
+        self.app.settings["executor"].shutdown(wait=False)
+
+    def request(self, path: str, method: str = "GET", **kwargs: Any) -> HTTPResponse:
+        headers = kwargs.pop("headers", {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        response = self.fetch(
+            path, method=method, headers=headers, follow_redirects=False, **kwargs
+        )
+        for header in response.headers.get_list("Set-Cookie"):
+            name, _, rest = header.partition("=")
+            value = rest.split(";")[0]
+            if value in ("", '""'):
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+        return response
+
+    def post(self, path: str, fields: dict[str, str], xsrf: bool = True) -> HTTPResponse:
+        if xsrf:
+            self.xsrf()
+            fields = {**fields, "_xsrf": self.cookies["_xsrf"]}
+        return self.request(path, "POST", body=urlencode(fields))
+
+    def xsrf(self) -> None:
+        if "_xsrf" not in self.cookies:
+            self.request("/cancel")
+
+    def upload(
+        self, path: str, fields: dict[str, str], files: dict[str, tuple[str, bytes]]
+    ) -> HTTPResponse:
+        self.xsrf()
+        content_type, body = multipart({**fields, "_xsrf": self.cookies["_xsrf"]}, files)
+        return self.request(path, "POST", body=body, headers={"Content-Type": content_type})
+
+    def login(self) -> None:
+        response = self.post("/admin/login", {"username": self.admin[0], "password": self.admin[1]})
+        assert response.code == 303, response.body
+        assert SESSION_COOKIE in self.cookies
+
+
+class TestPublicSite(WebCase):
+    def test_sign_up_confirmation_waitlist_and_cancel(self) -> None:
+        event, option = make_event(self.store, "W" + secrets.token_hex(4).upper(), capacity=1)
+        page = self.request(f"/events/{event.event_id}")
+        assert (
+            page.code == 200 and b"1 seat left" in page.body and b'<label for="name">' in page.body
+        )
+        fields = {
+            "option": str(option.option_id),
+            "name": "<b>Ann</b>",
+            "contact": "ann@example.org",
+        }
+        first = self.post(f"/events/{event.event_id}/signup", {**fields, "party_size": "1"})
+        assert first.code == 303
+        ref = first.headers["Location"].rsplit("/", 1)[1]
+        confirmation = self.request(f"/registrations/{ref}")
+        assert ref.encode() in confirmation.body and b"You are signed up" in confirmation.body
+        second = self.post(
+            f"/events/{event.event_id}/signup",
+            {**fields, "name": "Bob", "contact": "bob@example.org", "party_size": "1"},
+        )
+        waiting = self.request(second.headers["Location"])
+        assert b"You are on the waitlist" in waiting.body
+        assert b"full: join the waitlist" in self.request(f"/events/{event.event_id}").body
+        wrong = self.post("/cancel", {"ref": ref, "contact": "someone@example.org"})
+        assert wrong.code == 404 and b"no registration" in wrong.body
+        assert self.post("/cancel", {"ref": ref, "contact": "ANN@example.org"}).code == 200
+        assert self.store.registrations.get(ref).status == "cancelled"
+        assert self.store.registrations.registrations(option.option_id)[0].name == "<b>Ann</b>"
+
+    def test_full_option_without_waitlist_is_refused_with_the_form_again(self) -> None:
+        event, option = make_event(self.store, "F" + secrets.token_hex(4).upper(), 1, False)
+        self.store.registrations.sign_up(option.option_id, "First", "first@example.org")
+        response = self.post(
+            f"/events/{event.event_id}/signup",
+            {"option": str(option.option_id), "name": "Late", "contact": "late@example.org"},
+        )
+        assert response.code == 409 and b"That option is full" in response.body
+        assert b'value="Late"' in response.body
+
+    def test_bad_input_is_refused_and_nothing_is_written(self) -> None:
+        event, option = make_event(self.store, "B" + secrets.token_hex(4).upper())
+        signup = f"/events/{event.event_id}/signup"
+        fields = {"option": str(option.option_id), "name": "X", "contact": "x@example.org"}
+        no_token = self.post(signup, fields, xsrf=False)
+        assert no_token.code == 403 and b"reload the page" in no_token.body
+        self.xsrf()
+        token = self.cookies["_xsrf"]
+        bad_utf8 = b"_xsrf=" + token.encode() + b"&option=" + str(option.option_id).encode()
+        bad_utf8 += b"&name=%FF%FE&contact=x%40example.org"
+        response = self.request(signup, "POST", body=bad_utf8)
+        assert response.code == 400 and b"not valid UTF-8" in response.body
+        huge = self.request(
+            signup, "POST", body=urlencode({**fields, "_xsrf": token, "name": "a" * 70000})
+        )
+        assert huge.code == 413 and b"too large" in huge.body
+        bad_contact = self.post(signup, {**fields, "contact": "not a phone"})
+        assert bad_contact.code == 400 and b"Contact" in bad_contact.body
+        assert self.store.registrations.registrations(option.option_id) == []
+        assert self.request("/events/not-an-id").code == 404
+
+    def test_markup_is_escaped_on_every_page(self) -> None:
+        event, _option = make_event(self.store, "M" + secrets.token_hex(4).upper())
+        self.store.events.update(event.event_id, description="<script>alert(1)</script>")
+        body = self.request(f"/events/{event.event_id}").body
+        assert b"<script>alert(1)</script>" not in body and b"&lt;script&gt;" in body
+
+
+class TestAssets(WebCase):
+    def test_caching_conditional_get_and_ranges(self) -> None:
+        data = bytes(range(256)) * 1500  # 384000 bytes: two chunks
+        info = self.store.assets.put([data], "application/octet-stream", "blob.bin")
+        path = f"/assets/{info.asset_id}"
+        whole = self.request(path)
+        assert whole.code == 200 and whole.body == data
+        tag, modified = whole.headers["ETag"], whole.headers["Last-Modified"]
+        assert self.request(path, headers={"If-None-Match": tag}).code == 304
+        assert self.request(path, headers={"If-Modified-Since": modified}).code == 304
+        part = self.request(path, headers={"Range": "bytes=262000-262199"})
+        assert part.code == 206 and part.body == data[262000:262200]
+        assert part.headers["Content-Range"] == f"bytes 262000-262199/{len(data)}"
+        assert self.request(path, headers={"Range": "bytes=-10"}).body == data[-10:]
+        stale = self.request(path, headers={"Range": "bytes=0-9", "If-Range": '"old"'})
+        assert stale.code == 200 and len(stale.body) == len(data)
+        assert self.request(path, headers={"Range": "bytes=999999-"}).code == 416
+        versioned = self.request(f"{path}?v={info.version}")
+        assert "max-age=31536000" in versioned.headers["Cache-Control"]
+        assert self.request(f"/assets/{uuid.uuid4()}").code == 404
+
+    def test_image_sniffing(self) -> None:
+        assert image_type(PNG) == "image/png"
+        assert image_type(b"\xff\xd8\xff\xe0rest") == "image/jpeg"
+        assert image_type(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "image/webp"
+        assert image_type(b"<svg xmlns=...") is None
+
+
+class TestAdmin(WebCase):
+    def test_pages_need_a_session_and_a_wrong_password_is_refused(self) -> None:
+        assert self.request("/admin/events").headers["Location"].startswith("/admin/login")
+        assert self.post("/admin/kiosks", {"kiosk_id": "k"}).code == 403
+        wrong = self.post("/admin/login", {"username": self.admin[0], "password": "wrong"})
+        assert wrong.code == 403 and b"Wrong username or password" in wrong.body
+        self.login()
+        assert self.request("/admin/events").code == 200
+        assert self.post("/admin/logout", {}).code == 303
+        assert self.request("/admin/events").code == 302
+
+    def test_failed_logins_are_rate_limited_per_user_and_per_address(self) -> None:
+        victim = "v" + secrets.token_hex(5)
+        self.store.admins.create(victim, "a right password")
+        for _ in range(5):
+            self.post("/admin/login", {"username": victim, "password": "guess"})
+        blocked = self.post("/admin/login", {"username": victim, "password": "a right password"})
+        assert blocked.code == 429 and b"Too many failed logins" in blocked.body
+        for n in range(5):  # same address, other (unknown) users: the address is blocked too
+            self.post("/admin/login", {"username": f"nobody{n}", "password": "guess"})
+        other = self.post("/admin/login", {"username": self.admin[0], "password": self.admin[1]})
+        assert other.code == 429
+
+    def test_an_old_session_has_ended(self) -> None:
+        stale = json.dumps({"user": self.admin[0], "at": time.time() - 9 * 3600})
+        value = tornado.web.create_signed_value(
+            self.app.settings["cookie_secret"], SESSION_COOKIE, stale
+        )
+        self.cookies[SESSION_COOKIE] = value.decode()
+        assert self.request("/admin/events").code == 302
+
+    def test_event_with_uploaded_image_option_registrations_and_csv(self) -> None:
+        self.login()
+        code = "A" + secrets.token_hex(4).upper()
+        fields = {
+            "title": "Garden <i>day</i>",
+            "short_code": code,
+            "time_zone": "Europe/Paris",
+            "starts_at": "2031-05-01T10:00",
+            "ends_at": "2031-05-01T12:00",
+            "description": "Bring gloves",
+        }
+        fake = self.upload("/admin/events", fields, {"icon_file": ("icon.png", b"<html>no</html>")})
+        assert fake.code == 415 and b"is not a PNG, JPEG, GIF or WebP image" in fake.body
+        with pytest.raises(NotFound):
+            self.store.events.by_code(code)
+        created = self.upload("/admin/events", fields, {"icon_file": ("icon.png", PNG)})
+        assert created.code == 303, created.body
+        event = self.store.events.by_code(code)
+        assert event.starts_at == datetime(2031, 5, 1, 8, 0, tzinfo=UTC)
+        assert self.store.assets.info(event.icon_asset).content_type == "image/png"
+        base = f"/admin/events/{event.event_id}"
+        assert (
+            self.post(
+                f"{base}/options", {"label": "Morning", "capacity": "1", "waitlist": "1"}
+            ).code
+            == 303
+        )
+        option = self.store.events.options(event.event_id)[0]
+        first = self.store.registrations.sign_up(
+            option.option_id, "=cmd()", "+15552345678"
+        ).registration
+        second = self.store.registrations.sign_up(
+            option.option_id, "Zoe", "zoe@example.org"
+        ).registration
+        page = self.request(f"{base}/registrations?q=zoe")
+        assert second.ref.encode() in page.body and first.ref.encode() not in page.body
+        csv_text = self.request(f"{base}/registrations.csv").body.decode()
+        assert csv_text.splitlines()[0].startswith("ref,option,status,name")
+        assert f"{first.ref},Morning,confirmed,'=cmd()" in csv_text
+        promote = self.post(f"/admin/registrations/{second.ref}/promote", {})
+        assert promote.code == 303
+        assert self.store.registrations.get(second.ref).status == "confirmed"
+        assert self.post(f"/admin/registrations/{first.ref}/cancel", {}).code == 303
+        assert self.store.registrations.get(first.ref).status == "cancelled"
+        assert self.post(f"{base}/open", {"is_open": "0"}).code == 303
+        assert not self.store.events.get(event.event_id).is_open
+        assert self.post(f"{base}/delete", {}).code == 303
+        with pytest.raises(NotFound):
+            self.store.events.get(event.event_id)
+
+    def test_cluster_page(self) -> None:
+        self.login()
+        page = self.request("/admin/cluster")
+        assert page.code == 200 and b"web-test" in page.body
+
+
+class TestChangeNotices(WebCase):
+    """Asset and kiosk changes are broadcast over a real node link to every node."""
+
+    @pytest.fixture(autouse=True)
+    def _link(self, web_context: Any, _parts: None) -> Any:
+        settings = LinkSettings(heartbeat_s=0.1, down_after_s=0.5)
+        addresses = {"web-test": ("127.0.0.1", free_port()), "peer": ("127.0.0.1", free_port())}
+        self.here, self.peer = Inbox(), Inbox()
+        links = [
+            NodeLink("web-test", *addresses["web-test"], addresses, b"c", self.here, settings),
+            NodeLink("peer", *addresses["peer"], addresses, b"c", self.peer, settings),
+        ]
+        for link in links:
+            link.start()
+        wait_until(lambda: all(p.up for p in links[0].peers()))
+        self.context = dataclasses.replace(web_context, link=links[0])
+        yield
+        for link in links:
+            link.stop()
+
+    def test_asset_and_kiosk_changes_reach_every_node(self) -> None:
+        self.login()
+        kiosk = "k" + secrets.token_hex(4)
+        event, _ = make_event(self.store, "K" + secrets.token_hex(4).upper())
+        response = self.post(
+            "/admin/kiosks",
+            {
+                "kiosk_id": kiosk,
+                "event": str(event.event_id),
+                f"order_{event.event_id}": "1",
+                "welcome": "Hi <there>",
+                "idle_timeout_s": "30",
+            },
+        )
+        assert response.code == 303, response.body
+        assert self.store.kiosks.get(kiosk).event_ids == (event.event_id,)
+        upload = self.upload("/admin/assets", {"kind": "image"}, {"file": ("a.png", PNG)})
+        assert upload.code == 303
+        for inbox in (self.here, self.peer):
+            told = inbox.wait_for(2)
+            assert (KIOSK_CACHE, KioskChanged(kiosk)) in told
+            assert any(isinstance(m, AssetChanged) and m.version == 1 for _, m in told)
+        not_image = self.upload("/admin/assets", {"kind": "image"}, {"file": ("b.png", b"GIF")})
+        assert not_image.code == 415

@@ -1,0 +1,1 @@
+"""Gather's website and management UI on Tornado (docs/web.md)."""

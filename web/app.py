@@ -1,0 +1,83 @@
+"""The Tornado application: every route of the site, the management UI and the API.
+
+``make_app(context)`` serves the node described by ``context``: storage, link and tree come
+from it as their actors bring them up. Cookies are signed with a key derived from the cluster
+cookie, so a session is valid on every web node of the cluster.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import tornado.web
+
+from node.context import NodeContext
+from web import admin, api, public
+from web.assets import AssetHandler
+from web.auth import LoginHandler, LoginThrottle, LogoutHandler
+
+HERE = Path(__file__).resolve().parent
+STORAGE_THREADS = 32
+"""Storage calls in flight at once per web server (each blocks a thread of the pool)."""
+_UUID = r"([0-9a-fA-F-]{36})"
+_REF = r"([A-Za-z0-9 -]{1,20})"
+
+
+def cookie_secret(cookie: bytes) -> str:
+    """The key that signs session cookies, derived from the cluster cookie."""
+    return hmac.new(cookie, b"gather web session cookies", hashlib.sha256).hexdigest()
+
+
+def make_app(
+    context: NodeContext, storage_threads: int = STORAGE_THREADS
+) -> tornado.web.Application:
+    """The application serving ``context``'s node."""
+    routes = [
+        (r"/", public.HomeHandler),
+        (rf"/events/{_UUID}", public.EventHandler),
+        (rf"/events/{_UUID}/signup", public.SignupHandler),
+        (rf"/registrations/{_REF}", public.RegistrationHandler),
+        (r"/cancel", public.CancelHandler),
+        (rf"/assets/{_UUID}", AssetHandler),
+        (r"/admin/login", LoginHandler),
+        (r"/admin/logout", LogoutHandler),
+        (r"/admin/?", tornado.web.RedirectHandler, {"url": "/admin/events"}),
+        (r"/admin/events", admin.EventsAdmin),
+        (rf"/admin/events/{_UUID}", admin.EventAdmin),
+        (rf"/admin/events/{_UUID}/open", admin.EventOpenAdmin),
+        (rf"/admin/events/{_UUID}/delete", admin.EventDeleteAdmin),
+        (rf"/admin/events/{_UUID}/options", admin.OptionsAdmin),
+        (rf"/admin/events/{_UUID}/options/{_UUID}", admin.OptionsAdmin),
+        (rf"/admin/events/{_UUID}/registrations", admin.RegistrationsAdmin),
+        (rf"/admin/events/{_UUID}/registrations\.csv", admin.RegistrationsCsv),
+        (rf"/admin/registrations/{_REF}/(cancel|promote)", admin.RegistrationActionAdmin),
+        (r"/admin/assets", admin.AssetsAdmin),
+        (rf"/admin/assets/{_UUID}", admin.AssetAdmin),
+        (rf"/admin/assets/{_UUID}/(delete)", admin.AssetAdmin),
+        (r"/admin/kiosks", admin.KiosksAdmin),
+        (r"/admin/kiosks/([a-z][a-z0-9_-]{0,47})/delete", admin.KioskDeleteAdmin),
+        (r"/admin/cluster", admin.ClusterAdmin),
+        (r"/api/v1/openapi\.json", api.OpenApiHandler),
+        (r"/api/v1/events", api.EventsApi),
+        (rf"/api/v1/events/{_UUID}", api.EventApi),
+        (rf"/api/v1/events/{_UUID}/registrations", api.EventRegistrationsApi),
+        (r"/api/v1/signups", api.SignupsApi),
+        (r"/api/v1/cancellations", api.CancellationsApi),
+        (rf"/api/v1/registrations/{_REF}", api.RegistrationApi),
+    ]
+    return tornado.web.Application(
+        routes,
+        context=context,
+        executor=ThreadPoolExecutor(storage_threads, thread_name_prefix="web-storage"),
+        login_throttle=LoginThrottle(),
+        template_path=str(HERE / "templates"),
+        static_path=str(HERE / "static"),
+        cookie_secret=cookie_secret(context.cookie),
+        login_url="/admin/login",
+        xsrf_cookies=True,
+        xsrf_cookie_kwargs={"httponly": True, "samesite": "Strict"},
+        default_handler_class=public.NotFoundHandler,
+    )

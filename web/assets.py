@@ -1,0 +1,120 @@
+"""``GET /assets/{id}``: assets streamed from Cassandra chunk by chunk, with HTTP caching.
+
+Strong ETags (the version's SHA-256), Last-Modified, conditional GET (If-None-Match, then
+If-Modified-Since) and single byte ranges (``Range: bytes=a-b``, honoured under If-Range only
+when it names the current version). ``?v=N`` asks for one version, cacheable for ever.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+from collections.abc import Iterator
+from uuid import UUID
+
+from storage.assets import AssetInfo
+from web.base import BaseHandler, Refusal
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+LATEST_MAX_AGE_S = 60
+VERSION_MAX_AGE_S = 365 * 24 * 3600
+
+
+def etag(info: AssetInfo) -> str:
+    """The version's strong entity tag."""
+    return f'"{info.sha256}"'
+
+
+def byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """``(start, end)`` (end exclusive) of a single-range ``Range`` header; None when the
+    header is not one range this server serves (the whole file is sent); ``(size, size)``
+    when it cannot be satisfied."""
+    match = _RANGE.match(header.strip())
+    if match is None or match.group(1) == match.group(2) == "":
+        return None
+    first, last = match.group(1), match.group(2)
+    if first == "":
+        length = int(last)
+        return (size, size) if length == 0 else (max(0, size - length), size)
+    start = int(first)
+    end = size if last == "" else min(size, int(last) + 1)
+    if start >= size or end <= start:
+        return (size, size)
+    return start, end
+
+
+class AssetHandler(BaseHandler):
+    """Serves one asset's latest (or given) version."""
+
+    def compute_etag(self) -> None:
+        return None
+
+    async def head(self, raw_id: str) -> None:
+        await self.get(raw_id)
+
+    async def get(self, raw_id: str) -> None:
+        try:
+            asset_id = UUID(raw_id)
+            version = (
+                int(self.get_query_argument("v")) if self.get_query_argument("v", "") else None
+            )
+        except ValueError:
+            raise Refusal(404, "There is no such file.") from None
+        info = await self.storage(lambda s: s.assets.info(asset_id, version))
+        self.set_header("Content-Type", info.content_type)
+        self.set_header("ETag", etag(info))
+        self.set_header("Last-Modified", email.utils.format_datetime(info.created_at, usegmt=True))
+        self.set_header("Accept-Ranges", "bytes")
+        max_age = VERSION_MAX_AGE_S if version is not None else LATEST_MAX_AGE_S
+        self.set_header("Cache-Control", f"public, max-age={max_age}")
+        if self._not_modified(info):
+            self.set_status(304)
+            self.clear_header("Content-Type")
+            self.finish()
+            return
+        start, end = 0, info.size
+        requested = self._range(info)
+        if requested is not None:
+            start, end = requested
+            if start == end:
+                self.set_status(416)
+                self.set_header("Content-Range", f"bytes */{info.size}")
+                self.clear_header("Content-Type")
+                self.finish()
+                return
+            self.set_status(206)
+            self.set_header("Content-Range", f"bytes {start}-{end - 1}/{info.size}")
+        self.set_header("Content-Length", str(end - start))
+        if self.request.method == "HEAD":
+            self.finish()
+            return
+        chunks: Iterator[bytes] = await self.storage(lambda s: s.assets.read(info, start, end))
+        while chunk := await self.blocking(next, chunks, b""):
+            self.write(chunk)
+            await self.flush()
+        self.finish()
+
+    def _not_modified(self, info: AssetInfo) -> bool:
+        match = self.request.headers.get("If-None-Match")
+        if match is not None:
+            tags = [tag.strip().removeprefix("W/") for tag in match.split(",")]
+            return "*" in tags or etag(info) in tags
+        since = self.request.headers.get("If-Modified-Since")
+        if since is None:
+            return False
+        try:
+            return (
+                int(info.created_at.timestamp())
+                <= email.utils.parsedate_to_datetime(since).timestamp()
+            )
+        except (TypeError, ValueError):
+            return False
+
+    def _range(self, info: AssetInfo) -> tuple[int, int] | None:
+        header = self.request.headers.get("Range")
+        if header is None:
+            return None
+        condition = self.request.headers.get("If-Range")
+        if condition is not None and condition.strip() != etag(info):
+            return None
+        return byte_range(header, info.size)

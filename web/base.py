@@ -1,0 +1,188 @@
+"""What every Gather handler shares: storage calls off the IOLoop, errors as messages a person
+understands (an HTML page, or JSON for the API), form input, and the signed-in admin."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import tornado.web
+from tornado.ioloop import IOLoop
+
+from actors.errors import ActorUnavailable
+from node.context import NodeContext
+from storage.errors import (
+    CassandraUnavailable,
+    ClosedError,
+    Conflict,
+    FullError,
+    NotFound,
+    StorageError,
+    ValidationError,
+)
+from storage.store import Store
+
+T = TypeVar("T")
+
+MAX_UPLOAD = 8 * 1024 * 1024
+"""Largest asset upload, in bytes."""
+MAX_FORM = 64 * 1024
+"""Largest body of any other request."""
+MAX_REQUEST_BODY = MAX_UPLOAD + 64 * 1024
+"""What the server reads at all; a larger request is refused before its body is read."""
+SESSION_S = 8 * 3600
+"""An admin session ends this long after the login."""
+SESSION_COOKIE = "gather_admin"
+_STATUS_MESSAGES = {
+    400: "The request could not be read.",
+    403: "You may not do that.",
+    404: "There is no such page.",
+    405: "That is not something this page does.",
+    413: "What was sent is too large.",
+}
+
+
+class Refusal(tornado.web.HTTPError):
+    """A request refused with ``message``, shown to the person as it is."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(status, None)
+        self.message = message
+
+
+class BaseHandler(tornado.web.RequestHandler):
+    """A page of the site: renders templates, answers errors with an HTML page."""
+
+    max_body = MAX_FORM
+
+    @property
+    def context(self) -> NodeContext:
+        return self.application.settings["context"]
+
+    def prepare(self) -> None:
+        if len(self.request.body) > self.max_body:
+            raise Refusal(413, f"What was sent is too large (at most {self.max_body} bytes).")
+
+    async def storage(self, work: Callable[[Store], T]) -> T:
+        """``work(store)`` on the storage thread pool, storage errors turned into refusals."""
+        try:
+            store = self.context.require_store()
+        except ActorUnavailable:
+            raise Refusal(503, "The database is out of reach; please try again shortly.") from None
+        executor: ThreadPoolExecutor = self.application.settings["executor"]
+        try:
+            return await IOLoop.current().run_in_executor(executor, work, store)
+        except StorageError as exc:
+            raise refusal(exc) from exc
+
+    async def blocking(self, work: Callable[..., T], *args: Any) -> T:
+        """``work(*args)`` on the storage thread pool (for anything else that blocks)."""
+        executor: ThreadPoolExecutor = self.application.settings["executor"]
+        return await IOLoop.current().run_in_executor(executor, work, *args)
+
+    def decode_argument(self, value: bytes, name: str | None = None) -> str:
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise Refusal(400, f"The field {name or ''} is not valid UTF-8 text.") from None
+
+    def check_xsrf_cookie(self) -> None:
+        try:
+            super().check_xsrf_cookie()
+        except tornado.web.HTTPError:
+            raise Refusal(
+                403,
+                "This form was not sent from this site or has expired; "
+                "reload the page and try again.",
+            ) from None
+
+    def text(self, name: str, default: str = "") -> str:
+        """A form field as text (empty when absent)."""
+        return self.get_body_argument(name, default) or ""
+
+    def number(self, name: str, label: str, default: int | None = None) -> int:
+        """A form field as a whole number."""
+        raw = self.text(name).strip()
+        if not raw and default is not None:
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            raise Refusal(400, f"{label} must be a whole number.") from None
+
+    def get_current_user(self) -> str | None:
+        raw = self.get_signed_cookie(SESSION_COOKIE, max_age_days=1)
+        if raw is None:
+            return None
+        try:
+            session = json.loads(raw)
+            if time.time() - float(session["at"]) > SESSION_S:
+                return None
+            return str(session["user"])
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def start_session(self, user: str) -> None:
+        """Sign ``user`` in with a signed, HTTP-only cookie."""
+        self.set_signed_cookie(
+            SESSION_COOKIE,
+            json.dumps({"user": user, "at": time.time()}),
+            expires_days=None,
+            httponly=True,
+            samesite="Strict",
+            secure=self.request.protocol == "https",
+        )
+
+    def set_default_headers(self) -> None:
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Referrer-Policy", "same-origin")
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        self.render("error.html", status=status_code, message=error_message(status_code, kwargs))
+
+
+def error_message(status_code: int, kwargs: dict[str, Any]) -> str:
+    """What to tell the person about an error response."""
+    error = kwargs.get("exc_info", (None, None))[1]
+    if isinstance(error, Refusal):
+        return error.message
+    if status_code >= 500:
+        return "Something went wrong on our side; please try again."
+    return _STATUS_MESSAGES.get(status_code, "The request was refused.")
+
+
+def refusal(error: StorageError) -> Refusal:
+    """The refusal a storage error means for the person who asked."""
+    if isinstance(error, ValidationError):
+        field = error.field.replace("_", " ").capitalize()
+        return Refusal(400, f"{field} {error.message}.")
+    if isinstance(error, NotFound):
+        return Refusal(404, f"There is {error}.")
+    if isinstance(error, FullError):
+        return Refusal(409, "That option is full.")
+    if isinstance(error, ClosedError):
+        return Refusal(409, "Sign-ups for this event are closed.")
+    if isinstance(error, Conflict):
+        return Refusal(409, str(error).capitalize() + ".")
+    if isinstance(error, CassandraUnavailable):
+        return Refusal(503, "The database did not answer in time; please try again.")
+    return Refusal(500, "Something went wrong on our side; please try again.")
+
+
+class AdminHandler(BaseHandler):
+    """A page of the management UI: only for a signed-in admin."""
+
+    def prepare(self) -> None:
+        super().prepare()
+        if self.current_user is None:
+            if self.request.method in ("GET", "HEAD"):
+                self.redirect(
+                    self.get_login_url()
+                    + "?next="
+                    + tornado.escape.url_escape(self.request.uri or "/admin")
+                )
+                return
+            raise Refusal(403, "Your session has ended; sign in again.")

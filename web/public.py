@@ -1,0 +1,162 @@
+"""The public site: upcoming events, an event's options and sign-up form, the confirmation
+page with the reference code, and cancelling with that code. No JavaScript needed."""
+
+from __future__ import annotations
+
+import secrets
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from storage import times, validate
+from storage.errors import NotFound, ValidationError
+from storage.events import Event, SignupOption
+from storage.registrations import Registration
+from storage.store import Store
+from web.base import BaseHandler, Refusal, refusal
+
+
+def event_id(value: str) -> UUID:
+    """The event id in a URL (404 when it is not one)."""
+    try:
+        return UUID(value)
+    except ValueError:
+        raise Refusal(404, "There is no such event.") from None
+
+
+def upcoming(store: Store) -> list[Event]:
+    """Open events that have not ended, by start time."""
+    now = times.now()
+    return [event for event in store.events.list() if event.is_open and event.ends_at > now]
+
+
+def event_with_options(store: Store, event_id: UUID) -> tuple[Event, list[SignupOption]]:
+    """The event and its options with their seats."""
+    return store.events.get(event_id), store.events.options(event_id)
+
+
+def registration_by_ref(store: Store, ref: str) -> Registration:
+    """The registration with reference ``ref`` (:class:`NotFound` also for a malformed one)."""
+    try:
+        return store.registrations.get(ref.strip().upper())
+    except ValidationError:
+        raise NotFound("registration", ref) from None
+
+
+def cancel_own(store: Store, ref: str, contact: str) -> Registration:
+    """Cancel registration ``ref`` when ``contact`` is the one it was made with."""
+    registration = registration_by_ref(store, ref)
+    if validate.contact(contact) != registration.contact:
+        raise NotFound("registration", ref)
+    return store.registrations.cancel(registration.ref).registration
+
+
+def when(event: Event) -> str:
+    """The event's start, in its own time zone, for people."""
+    local = event.starts_at.astimezone(ZoneInfo(event.time_zone))
+    return local.strftime("%A %d %B %Y, %H:%M")
+
+
+class HomeHandler(BaseHandler):
+    """``GET /``: the upcoming events."""
+
+    async def get(self) -> None:
+        events = await self.storage(upcoming)
+        self.render("index.html", events=events, when=when)
+
+
+class EventHandler(BaseHandler):
+    """``GET /events/{id}``: the event, its options' seats and the sign-up form."""
+
+    async def get(self, raw_id: str) -> None:
+        event, options = await self.storage(lambda s: event_with_options(s, event_id(raw_id)))
+        self.render(
+            "event.html",
+            event=event,
+            options=options,
+            when=when,
+            key=secrets.token_urlsafe(16),
+            form={},
+            error=None,
+        )
+
+
+class SignupHandler(BaseHandler):
+    """``POST /events/{id}/signup``: sign up; on to the confirmation page."""
+
+    async def post(self, raw_id: str) -> None:
+        the_event = event_id(raw_id)
+        form = {
+            name: self.text(name) for name in ("name", "contact", "party_size", "option", "key")
+        }
+        try:
+            option = UUID(form["option"])
+        except ValueError:
+            option = None
+        try:
+            if option is None:
+                raise Refusal(400, "Choose one of the options.")
+            party = self.number("party_size", "Party size", default=1)
+            result = await self.storage(
+                lambda s: s.registrations.sign_up(
+                    option, form["name"], form["contact"], party, "web", form["key"] or None
+                )
+            )
+        except Refusal as exc:
+            if exc.status_code == 503:
+                raise
+            event, options = await self.storage(lambda s: event_with_options(s, the_event))
+            self.set_status(exc.status_code)
+            self.render(
+                "event.html",
+                event=event,
+                options=options,
+                when=when,
+                key=form["key"] or secrets.token_urlsafe(16),
+                form=form,
+                error=exc.message,
+            )
+            return
+        if result.registration.event_id != the_event:
+            raise Refusal(400, "That option belongs to another event.")
+        self.redirect(f"/registrations/{result.registration.ref}", status=303)
+
+
+class RegistrationHandler(BaseHandler):
+    """``GET /registrations/{ref}``: the confirmation page."""
+
+    async def get(self, ref: str) -> None:
+        def look_up(store: Store) -> tuple[Registration, Event, SignupOption]:
+            registration = registration_by_ref(store, ref)
+            event = store.events.get(registration.event_id)
+            return registration, event, store.events.option(event.event_id, registration.option_id)
+
+        registration, event, option = await self.storage(look_up)
+        self.render(
+            "confirmation.html", registration=registration, event=event, option=option, when=when
+        )
+
+
+class CancelHandler(BaseHandler):
+    """``GET, POST /cancel``: cancel a registration with its code and contact."""
+
+    def get(self) -> None:
+        self.render("cancel.html", ref=self.get_query_argument("ref", ""), error=None, done=None)
+
+    async def post(self) -> None:
+        ref, contact = self.text("ref"), self.text("contact")
+        try:
+            done = await self.storage(lambda s: cancel_own(s, ref, contact))
+        except Refusal as exc:
+            if exc.status_code == 404:
+                exc = refusal(NotFound("registration", "with that code and phone or e-mail"))
+            self.set_status(exc.status_code)
+            self.render("cancel.html", ref=ref, error=exc.message, done=None)
+            return
+        self.render("cancel.html", ref=ref, error=None, done=done)
+
+
+class NotFoundHandler(BaseHandler):
+    """Any other address: 404 with a page."""
+
+    def prepare(self) -> None:
+        raise Refusal(404, "There is no such page.")

@@ -1,0 +1,83 @@
+"""A Tornado HTTP server on its own thread and IOLoop, started and stopped from another thread.
+
+The web actor owns one; the handler tests and the bench use it the same way::
+
+    server = WebServer(make_app(context), "127.0.0.1", 8080)
+    server.start()  # returns once listening (port 0: server.port is the one chosen)
+    ...
+    server.stop()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+
+import tornado.web
+from tornado.httpserver import HTTPServer
+from tornado.ioloop import IOLoop
+from tornado.netutil import bind_sockets
+
+from web.base import MAX_REQUEST_BODY
+
+START_TIMEOUT_S = 10.0
+
+
+class WebServer:
+    """Serves ``app`` on ``host:port`` from a thread of its own."""
+
+    def __init__(self, app: tornado.web.Application, host: str, port: int) -> None:
+        self.app = app
+        self.host = host
+        self.port = port
+        self._loop: IOLoop | None = None
+        self._server: HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    def start(self) -> None:
+        """Listen and serve; raise what prevented it (such as the port being in use)."""
+        self._thread = threading.Thread(target=self._run, name=f"web:{self.port}", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(START_TIMEOUT_S):
+            raise TimeoutError(f"the web server on {self.host}:{self.port} did not start")
+        if self._error is not None:
+            raise self._error
+
+    def stop(self) -> None:
+        """Close the listening socket and open connections, then end the thread."""
+        loop, thread = self._loop, self._thread
+        if loop is not None and thread is not None and thread.is_alive():
+            loop.add_callback(self._shutdown)
+            thread.join(START_TIMEOUT_S)
+        executor = self.app.settings.get("executor")
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        self._loop = IOLoop.current()
+        try:
+            self._server = HTTPServer(
+                self.app, xheaders=False, max_body_size=MAX_REQUEST_BODY, idle_connection_timeout=60
+            )
+            sockets = bind_sockets(self.port, self.host)
+            self.port = sockets[0].getsockname()[1]
+            self._server.add_sockets(sockets)
+        except BaseException as exc:
+            self._error = exc
+            self._ready.set()
+            self._loop.close(all_fds=True)
+            return
+        self._ready.set()
+        self._loop.start()
+        self._loop.close(all_fds=True)
+
+    async def _shutdown(self) -> None:
+        assert self._server is not None and self._loop is not None
+        self._server.stop()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._server.close_all_connections(), 2.0)
+        self._loop.stop()
