@@ -69,7 +69,7 @@ EVENTS = (
 
 
 def png(size: tuple[int, int], colours: tuple[tuple[int, int, int], ...], icon: bool) -> bytes:
-    """A PNG image: a vertical gradient, with a bold disc and ring when ``icon`` is set."""
+    """A PNG image: a vertical gradient; an icon adds a bold white ring in the middle."""
     width, height = size
     surface = pygame.Surface(size)
     top, bottom = colours
@@ -77,10 +77,11 @@ def png(size: tuple[int, int], colours: tuple[tuple[int, int, int], ...], icon: 
         mix = y / max(height - 1, 1)
         colour = tuple(round(a + (b - a) * mix) for a, b in zip(top, bottom, strict=True))
         pygame.draw.line(surface, colour, (0, y), (width, y))
-    radius = min(width, height) // (3 if icon else 5)
-    centre = (width // 2, height // 2) if icon else (width * 3 // 4, height // 3)
-    pygame.draw.circle(surface, (255, 255, 255), centre, radius)
-    pygame.draw.circle(surface, top, centre, radius * 2 // 3, width=max(radius // 5, 2))
+    if icon:
+        radius = min(width, height) // 3
+        centre = (width // 2, height // 2)
+        pygame.draw.circle(surface, (255, 255, 255), centre, radius)
+        pygame.draw.circle(surface, top, centre, radius * 2 // 3, width=max(radius // 5, 2))
     out = io.BytesIO()
     pygame.image.save(surface, out, "demo.png")
     return out.getvalue()
