@@ -43,6 +43,11 @@ def figures(latencies_s: list[float], seconds: float, errors: int = 0) -> Figure
     )
 
 
+def median_round(rounds: list[Figures]) -> Figures:
+    """Of several rounds of the same measurement, the one with the median rate."""
+    return sorted(rounds, key=lambda f: f.per_s)[len(rounds) // 2]
+
+
 def run_async(start_op: Callable[[int], Any], count: int, in_flight: int) -> Figures:
     """Run ``start_op(i)`` for i in range(count), keeping ``in_flight`` futures outstanding."""
     latencies: list[float] = []

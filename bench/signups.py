@@ -34,7 +34,7 @@ from cassandra.query import tuple_factory
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import Figures, print_json, print_table, run_threads
+from bench.harness import Figures, median_round, print_json, print_table, run_threads
 from config import cluster as cluster_config
 from config.cluster import ClusterConfig
 from storage import migrate
@@ -59,10 +59,10 @@ def main() -> int:
     rounds: dict[str, list[Figures]] = {"raw driver": [], "repository": []}
     with (
         Store(config, node="bench", keyspace=args.keyspace) as store,
-        _raw_session(config, args.keyspace) as session,
+        raw_session(config, args.keyspace) as session,
     ):
         sides = {
-            "raw driver": _Raw(store, session, args.threads),
+            "raw driver": RawSignups(store, session, args.threads),
             "repository": _Ours(store, args.threads),
         }
         for side in sides.values():  # warm-up: connections, prepared statements, seat caches
@@ -72,7 +72,7 @@ def main() -> int:
             for name in order:
                 rounds[name].append(run_threads(sides[name].sign_up, args.signups, args.threads))
 
-    median = {name: _median(figures) for name, figures in rounds.items()}
+    median = {name: median_round(figures) for name, figures in rounds.items()}
     ours, raw = median["repository"], median["raw driver"]
     # each round's two runs are back to back: their ratio cancels the machine's drift
     ratio = statistics.median(
@@ -105,12 +105,7 @@ def main() -> int:
     return 0
 
 
-def _median(figures: list[Figures]) -> Figures:
-    """The round with the median rate."""
-    return sorted(figures, key=lambda f: f.per_s)[len(figures) // 2]
-
-
-class _Side:
+class Side:
     """A set of options, one per thread: a thread's first call picks the next free one."""
 
     def __init__(self, store: Store, code: str, threads: int) -> None:
@@ -126,7 +121,7 @@ class _Side:
         return next(self._numbers), self._local.option
 
 
-class _Ours(_Side):
+class _Ours(Side):
     """Sign-ups through the repository."""
 
     def __init__(self, store: Store, threads: int) -> None:
@@ -145,7 +140,7 @@ class _Ours(_Side):
         )
 
 
-class _Raw(_Side):
+class RawSignups(Side):
     """The same conditional batch through the bare driver, values computed in place."""
 
     def __init__(self, store: Store, session: Session, threads: int) -> None:
@@ -196,7 +191,7 @@ class _Raw(_Side):
 
 
 @contextlib.contextmanager
-def _raw_session(config: ClusterConfig, keyspace: str) -> Iterator[Session]:
+def raw_session(config: ClusterConfig, keyspace: str) -> Iterator[Session]:
     """A bare driver session with the signup class's settings from cluster.yaml."""
     signup = config.cassandra.consistency["signup"]
     profile = ExecutionProfile(

@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import Figures, figures, print_json, print_table, run_threads
-from bench.signups import _median, _Raw, _raw_session, _Side
+from bench.harness import Figures, figures, median_round, print_json, print_table, run_threads
+from bench.signups import RawSignups, Side, raw_session
 from config import cluster as cluster_config
 from config.cluster import NodeConfig
 from node.context import NodeContext
@@ -40,7 +40,7 @@ from web.app import make_app
 from web.server import WebServer
 
 
-class _Http(_Side):
+class _Http(Side):
     """Sign-ups through the JSON API, one keep-alive connection per thread."""
 
     def __init__(self, store: Store, port: int, threads: int) -> None:
@@ -131,7 +131,7 @@ def main() -> int:
     rounds: dict[str, list[Figures]] = {"raw driver": [], "web (HTTP JSON API)": []}
     with (
         Store(config, node="bench", keyspace=args.keyspace) as store,
-        _raw_session(config, args.keyspace) as session,
+        raw_session(config, args.keyspace) as session,
     ):
         ours_end, server_end = multiprocessing.get_context("spawn").Pipe()
         server = multiprocessing.get_context("spawn").Process(
@@ -141,7 +141,10 @@ def main() -> int:
         port = ours_end.recv()
         try:
             web = _Http(store, port, args.threads)
-            sides = {"raw driver": _Raw(store, session, args.threads), "web (HTTP JSON API)": web}
+            sides = {
+                "raw driver": RawSignups(store, session, args.threads),
+                "web (HTTP JSON API)": web,
+            }
             for side in sides.values():  # warm-up: connections, prepared statements, caches
                 run_threads(side.sign_up, args.threads * 4, args.threads)
             for round_number in range(args.rounds):
@@ -150,7 +153,7 @@ def main() -> int:
                     rounds[name].append(
                         run_threads(sides[name].sign_up, args.signups, args.threads)
                     )
-            median = {name: _median(found) for name, found in rounds.items()}
+            median = {name: median_round(found) for name, found in rounds.items()}
             ours, raw = median["web (HTTP JSON API)"], median["raw driver"]
             half_rate = ours.per_s / 2
             half = paced(web, half_rate, max(args.signups, int(half_rate * 5)), args.threads)
