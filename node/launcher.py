@@ -67,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"node {node.name} ({roles}) on {node.host}:{node.port}, pid {processes[node.name].pid}"
         )
+        if node.http_port is not None:
+            print(f"  website: http://{node.host}:{node.http_port}/  (management UI: /admin)")
     print("attach a shell with: .venv/bin/python run_node.py --attach NAME; Ctrl-C stops all")
     while not stopping:
         time.sleep(0.5)
