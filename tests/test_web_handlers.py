@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import secrets
@@ -188,6 +189,23 @@ class TestPublicSite(WebCase):
         self.store.events.update(event.event_id, description="<script>alert(1)</script>")
         body = self.request(f"/events/{event.event_id}").body
         assert b"<script>alert(1)</script>" not in body and b"&lt;script&gt;" in body
+
+    def test_a_body_over_the_server_limit_gets_a_readable_413_without_being_read(self) -> None:
+        async def declare(path: str) -> bytes:
+            reader, writer = await asyncio.open_connection("127.0.0.1", self.get_http_port())
+            writer.write(
+                f"POST {path} HTTP/1.1\r\nHost: gather\r\nContent-Type: application/json\r\n"
+                "Content-Length: 999999999\r\n\r\n".encode()
+            )
+            answer = await reader.read()
+            writer.close()
+            return answer
+
+        page = self.io_loop.run_sync(lambda: declare("/cancel"), timeout=10)
+        assert page.startswith(b"HTTP/1.1 413") and b"too large (at most 8 MiB)" in page
+        api = self.io_loop.run_sync(lambda: declare("/api/v1/signups"), timeout=10)
+        body = json.loads(api.partition(b"\r\n\r\n")[2])
+        assert body["error"]["status"] == 413
 
 
 class TestAssets(WebCase):

@@ -18,6 +18,7 @@ from node.context import NodeContext
 from web import admin, api, public
 from web.assets import AssetHandler
 from web.auth import LoginHandler, LoginThrottle, LogoutHandler
+from web.bodylimit import BodyLimitedApplication
 
 HERE = Path(__file__).resolve().parent
 STORAGE_THREADS = 32
@@ -68,7 +69,7 @@ def make_app(
         (r"/api/v1/cancellations", api.CancellationsApi),
         (rf"/api/v1/registrations/{_REF}", api.RegistrationApi),
     ]
-    return tornado.web.Application(
+    return BodyLimitedApplication(
         routes,
         context=context,
         executor=ThreadPoolExecutor(storage_threads, thread_name_prefix="web-storage"),
