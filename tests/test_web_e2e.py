@@ -29,6 +29,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 NODE = "web-e2e"
+PEER = "peer-e2e"
 
 
 def serves(url: str) -> bool:
@@ -44,7 +45,7 @@ def web_node(
     tmp_path_factory: pytest.TempPathFactory, store: Store
 ) -> Iterator[tuple[NodeProcesses, str]]:
     """A running node with the web role on the test keyspace; (processes, base address)."""
-    nodes = NodeProcesses(tmp_path_factory.mktemp("web-node"), [NODE])
+    nodes = NodeProcesses(tmp_path_factory.mktemp("web-node"), [NODE, PEER])
     document = yaml.safe_load(nodes.config_path.read_text())
     document["nodes"][NODE] |= {"roles": ["web"], "http_port": free_port()}
     document["cassandra"]["keyspace"]["name"] = STORAGE_TEST_KEYSPACE
@@ -53,7 +54,11 @@ def web_node(
     base = f"http://127.0.0.1:{nodes.config.nodes[NODE].http_port}"
     try:
         nodes.start(NODE)
+        nodes.start(PEER)
         nodes.wait_until(lambda: serves(base + "/"), "the website to answer", timeout=60)
+        nodes.wait_until(
+            lambda: nodes.table(NODE, "nodes")[PEER][2] == "up", "the peer to be linked"
+        )
         yield nodes, base
     finally:
         nodes.stop_all()
@@ -132,6 +137,10 @@ def test_admin_and_members_in_chromium(
     admin.goto(base + "/admin/cluster")
     expect(admin.get_by_role("heading", name=f"Supervision tree of {NODE}")).to_be_visible()
     expect(admin.get_by_role("cell", name="server", exact=True)).to_be_visible()
+    peer_tree = admin.get_by_role("heading", name=f"Supervision tree of {PEER}")
+    expect(peer_tree).to_be_visible()
+    # each node's tree has its own diagnostics actor: the peer's came over the node link
+    expect(admin.get_by_role("cell", name="diagnostics", exact=True)).to_have_count(2)
 
 
 def test_the_web_actor_serves_again_after_a_crash(
