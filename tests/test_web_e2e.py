@@ -17,17 +17,8 @@ from tests.conftest import STORAGE_TEST_KEYSPACE
 from tests.node_processes import NodeProcesses
 from tests.test_node_link import free_port
 from tests.test_web_handlers import PNG
+from web.screenshots import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
 NODE = "web-e2e"
 PEER = "peer-e2e"
 
