@@ -8,7 +8,6 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from storage.localcluster import LocalCluster
 from storage.registrations import Registrations, SignupResult
 from storage.session import Database
 from storage.store import Store
+from tests.factories import make_event
 
 PROCESSES = 4
 THREADS = 4
@@ -63,22 +63,10 @@ def _race(config_path: str, keyspace: str, option_id: uuid.UUID, people: list[in
             return list(pool.map(sign_up, people))
 
 
-def _event_option(store: Store, code: str, capacity: int) -> uuid.UUID:
-    start = datetime(2030, 7, 4, 17, tzinfo=UTC)
-    event = store.events.create(
-        title="Fireworks",
-        starts_at=start,
-        ends_at=start + timedelta(hours=4),
-        time_zone="America/New_York",
-        short_code=code,
-    )
-    return store.events.add_option(event.event_id, "Seat", capacity, waitlist=True).option_id
-
-
 def test_racing_processes_never_overbook_and_keep_the_waitlist_in_order(
     store: Store, config: ClusterConfig, short_code: str
 ) -> None:
-    option_id = _event_option(store, short_code, SEATS)
+    option_id = make_event(store, short_code, SEATS)[1].option_id
     people = list(range(SIGN_UPS))
     shares = [people[i::PROCESSES] for i in range(PROCESSES)]
     started = time.monotonic()
@@ -125,7 +113,7 @@ def test_racing_processes_never_overbook_and_keep_the_waitlist_in_order(
 def test_sign_ups_keep_succeeding_with_a_node_down(
     store: Store, local_cluster: LocalCluster, short_code: str, tmp_path: Path
 ) -> None:
-    option_id = _event_option(store, short_code, 100)
+    option_id = make_event(store, short_code, 100)[1].option_id
     local_cluster.kill("node3")
     try:
         with ThreadPoolExecutor(THREADS) as pool:

@@ -4,7 +4,6 @@ full and closed options, cancellation promoting the waitlist in order."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,18 +11,11 @@ from storage.errors import ClosedError, Conflict, FullError, NotFound, Validatio
 from storage.events import SignupOption
 from storage.registrations import parse_ref
 from storage.store import Store
+from tests.factories import make_event
 
 
 def _option(store: Store, code: str, capacity: int, waitlist: bool) -> SignupOption:
-    start = datetime(2030, 6, 1, 12, tzinfo=UTC)
-    event = store.events.create(
-        title="Picnic",
-        starts_at=start,
-        ends_at=start + timedelta(hours=3),
-        time_zone="America/Chicago",
-        short_code=code,
-    )
-    return store.events.add_option(event.event_id, "Lunch", capacity, waitlist)
+    return make_event(store, code, capacity, waitlist)[1]
 
 
 def _seats_taken(store: Store, option: SignupOption) -> int:

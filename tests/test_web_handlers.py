@@ -8,7 +8,7 @@ import json
 import secrets
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,6 +21,7 @@ from node.link import LinkSettings, NodeLink
 from node.notices import KIOSK_CACHE, AssetChanged, KioskChanged
 from storage.errors import NotFound
 from storage.store import Store
+from tests.factories import make_event
 from tests.test_node_link import Inbox, free_port, wait_until
 from web.app import make_app
 from web.base import SESSION_COOKIE
@@ -31,19 +32,6 @@ PNG = (
     b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00"
     b"\x00\x00IEND\xaeB`\x82"
 )
-
-
-def make_event(store: Store, code: str, capacity: int = 5, waitlist: bool = True) -> Any:
-    """An open event starting tomorrow with one option; (event, option)."""
-    start = datetime.now(UTC) + timedelta(days=1)
-    event = store.events.create(
-        title=f"Event {code}",
-        starts_at=start,
-        ends_at=start + timedelta(hours=2),
-        time_zone="UTC",
-        short_code=code,
-    )
-    return event, store.events.add_option(event.event_id, "Main", capacity, waitlist)
 
 
 def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tuple[str, bytes]:
