@@ -14,6 +14,7 @@ waitlist in order. docs/data-model.md explains the algorithm.
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 import secrets
@@ -21,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from uuid import UUID, uuid4
 
 from storage import times, validate
@@ -34,6 +35,7 @@ from storage.errors import (
     ValidationError,
     WriteUncertain,
 )
+from storage.flow import Flow, Pause, Query
 from storage.session import Database, Row
 
 CHANNELS = ("kiosk", "web", "sms")
@@ -74,6 +76,8 @@ _SET_STATUS = (
 _DELETE_ENTRY = "DELETE FROM signup_ledger WHERE option_id = ? AND entry = ?"
 _SET_PROMOTED = "UPDATE signup_ledger SET promoted = ? WHERE option_id = ? AND entry = ?"
 Statement = tuple[str, tuple[Any, ...]]
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,18 @@ Change = Callable[[Seats, datetime], tuple[Seats, list[Statement]]]
 """What a cancel or a configuration does to an option: its new seats and extra statements."""
 
 
+def _blocking(
+    make_flow: Callable[Concatenate[Registrations, P], Flow[T]],
+) -> Callable[Concatenate[Registrations, P], T]:
+    """A method that runs the flow ``make_flow`` makes to its end on the calling thread."""
+
+    @functools.wraps(make_flow)
+    def run(self: Registrations, *args: P.args, **kwargs: P.kwargs) -> T:
+        return self._db.run(make_flow(self, *args, **kwargs))
+
+    return run
+
+
 class Registrations:
     """Sign-up, cancel and look up registrations; open and configure options' seats.
 
@@ -176,7 +192,7 @@ class Registrations:
 
     def seats(self, option_id: UUID) -> Seats:
         """The option's current seat state (raises :class:`NotFound`)."""
-        seats = self._read_seats(option_id)
+        seats = self._db.run(self._reading_seats(option_id))
         if seats is None:
             raise NotFound("sign-up option", option_id)
         return seats
@@ -219,7 +235,7 @@ class Registrations:
 
         return self._settle(option_id, change)
 
-    def sign_up(
+    def signing_up(
         self,
         option_id: UUID,
         name: str,
@@ -227,7 +243,7 @@ class Registrations:
         party_size: int = 1,
         channel: str = "web",
         idempotency_key: str | None = None,
-    ) -> SignupResult:
+    ) -> Flow[SignupResult]:
         """Sign ``name`` (and party) up for an option: confirmed if the party fits and nobody
         is waiting, else waitlisted if the option has a waitlist, else :class:`FullError`.
 
@@ -236,6 +252,9 @@ class Registrations:
         input, unknown option), :class:`ClosedError`, :class:`FullError`, and
         :class:`WriteUncertain` / :class:`CassandraUnavailable` when Cassandra cannot answer
         in time (retry with the same idempotency key).
+
+        ``signing_up`` is the :mod:`storage.flow` (``await db.run_async(...)`` on a loop);
+        ``sign_up`` runs it blocking and returns the :class:`SignupResult`.
         """
         name = validate.text("name", name, max_len=MAX_NAME)
         contact = validate.contact(contact, self._country)
@@ -256,7 +275,7 @@ class Registrations:
         while True:
             try:
                 if seats is None:
-                    seats, fresh = self._read_seats(option_id), True
+                    seats, fresh = (yield from self._reading_seats(option_id)), True
                     if seats is None:
                         raise ValidationError("option_id", "no such sign-up option")
                 fits = seats.waiting == 0 and seats.taken + party_size <= seats.capacity
@@ -265,11 +284,11 @@ class Registrations:
                     seats = None  # a cached state is only a guess: refuse on a fresh one
                     continue
                 if refusal is not None:
-                    existing = self._claimed(option_id, contact, key)
+                    existing = yield from self._finding_claim(option_id, contact, key)
                     if existing is None:
                         raise refusal
                     return SignupResult(existing, created=_written_by(existing, uncertain))
-                outcome = self._try_sign_up(
+                outcome = yield from self._attempting(
                     seats, name, contact, party_size, channel, key, fits, sent
                 )
             except CassandraUnavailable as exc:
@@ -278,7 +297,7 @@ class Registrations:
                 if time.monotonic() >= deadline:
                     raise _gave_up(f"sign-up failed: {exc}", bool(uncertain)) from exc
                 seats = None
-                time.sleep(random.uniform(0.05, 0.2))
+                yield Pause(random.uniform(0.05, 0.2))
                 continue
             if isinstance(outcome, SignupResult):
                 if _written_by(outcome.registration, uncertain):
@@ -289,7 +308,9 @@ class Registrations:
                 message = f"sign-up still contended after {len(sent)} attempts"
                 raise _gave_up(message, bool(uncertain))
             if len(sent) > 2:
-                time.sleep(random.uniform(0, min(0.002 * len(sent), 0.05)))
+                yield Pause(random.uniform(0, min(0.002 * len(sent), 0.05)))
+
+    sign_up = _blocking(signing_up)
 
     def cancel(self, ref: str) -> CancelResult:
         """Cancel a registration; frees its seats and promotes the waitlist in order, as many
@@ -390,7 +411,7 @@ class Registrations:
             op="signup",
         )
 
-    def _try_sign_up(
+    def _attempting(
         self,
         seats: Seats,
         name: str,
@@ -400,7 +421,7 @@ class Registrations:
         key: str,
         fits: bool,
         sent: list[Registration],
-    ) -> SignupResult | Seats:
+    ) -> Flow[SignupResult | Seats]:
         """One conditional batch (recorded in ``sent``): the result, or the current seats to
         try again with."""
         option_id = seats.option_id
@@ -456,10 +477,10 @@ class Registrations:
             registration.updated_at,
         )
         if fits:
-            rows = self._db.execute(SIGN_UP_CONFIRMED, params, op="signup")
+            rows = yield Query(SIGN_UP_CONFIRMED, params, "signup")
         else:
             params += (option_id, _waitlist_entry(number), number, party_size)
-            rows = self._db.execute(SIGN_UP_WAITLISTED, params, op="signup")
+            rows = yield Query(SIGN_UP_WAITLISTED, params, "signup")
         if rows[0]["[applied]"]:
             self._known[option_id] = after
             return SignupResult(registration, created=True)
@@ -470,26 +491,29 @@ class Registrations:
         claimed = claims.get(_key_entry(key)) or claims.get(_contact_entry(contact))
         if claimed is None:
             return current
-        return SignupResult(self._existing(current, claimed, contact, key), created=False)
+        existing = yield from self._fetching_existing(current, claimed, contact, key)
+        return SignupResult(existing, created=False)
 
-    def _claimed(self, option_id: UUID, contact: str, key: str) -> Registration | None:
+    def _finding_claim(self, option_id: UUID, contact: str, key: str) -> Flow[Registration | None]:
         """The registration this key or contact already holds, if any."""
-        rows = self._db.execute(
+        rows = yield Query(
             f"SELECT entry, number, {_STATICS} FROM signup_ledger "
             "WHERE option_id = ? AND entry IN (?, ?)",
             (option_id, _key_entry(key), _contact_entry(contact)),
-            op="signup",
+            "signup",
         )
         claims = {row["entry"]: row for row in rows}
         row = claims.get(_key_entry(key)) or claims.get(_contact_entry(contact))
         if row is None:
             return None
-        return self._existing(_seats(option_id, row), row["number"], contact, key)
-
-    def _existing(self, seats: Seats, number: int, contact: str, key: str) -> Registration:
-        rows = self._db.execute(
-            _SELECT_ENTRY, (seats.option_id, _registration_entry(number)), op="signup"
+        return (
+            yield from self._fetching_existing(_seats(option_id, row), row["number"], contact, key)
         )
+
+    def _fetching_existing(
+        self, seats: Seats, number: int, contact: str, key: str
+    ) -> Flow[Registration]:
+        rows = yield Query(_SELECT_ENTRY, (seats.option_id, _registration_entry(number)), "signup")
         registration = _registration(seats, rows[0])
         if registration.idempotency_key == key and registration.contact != contact:
             raise Conflict(
@@ -573,8 +597,8 @@ class Registrations:
         self._known[option_id] = target
         return target, promoted
 
-    def _read_seats(self, option_id: UUID) -> Seats | None:
-        rows = self._db.execute(_SELECT_SEATS, (option_id,), op="signup")
+    def _reading_seats(self, option_id: UUID) -> Flow[Seats | None]:
+        rows = yield Query(_SELECT_SEATS, (option_id,), "signup")
         if not rows or rows[0]["event_id"] is None:
             return None
         return self._remember(option_id, rows[0])

@@ -5,15 +5,19 @@ centre, and an Execution Profile for each operation class (``read``, ``write``, 
 its serial consistency for lightweight transactions, ``report``) carrying that class's
 consistency level and request timeout. Callers name the class, never a consistency level, and
 every statement is prepared once and cached. Driver errors come out as the typed errors of
-:mod:`storage.errors`. Create one per process and share it between threads.
+:mod:`storage.errors`. Create one per process and share it between threads; :meth:`run` and
+:meth:`run_async` drive the :mod:`storage.flow` generators that hold the storage logic.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, TypeVar
 
 from cassandra import (
     ConsistencyLevel,
@@ -41,9 +45,10 @@ from cassandra.query import (
 
 from config.cluster import ClusterConfig, Consistency
 from storage.errors import CassandraUnavailable, MigrationError, StorageError, WriteUncertain
+from storage.flow import Flow, OpClass, Pause, Query, Row
 
-OpClass = Literal["read", "write", "signup", "report"]
-Row = dict[str, Any]
+T = TypeVar("T")
+
 SCHEMA_TIMEOUT_S = 60.0
 # server error, overloaded, bootstrapping, truncate error, CAS result unknown (protocol v5)
 _TRANSIENT_SERVER_ERRORS = frozenset({0x0000, 0x1001, 0x1002, 0x1003, 0x1700})
@@ -136,6 +141,65 @@ class Database:
         future = self._session.execute_async(statement, params, execution_profile=op)
         return Pending(future, is_write=not _is_read(cql))
 
+    async def execute_async(
+        self, cql: str, params: Sequence[Any] = (), op: OpClass = "read"
+    ) -> list[Row]:
+        """:meth:`execute` for an asyncio loop: awaits the rows without blocking a thread
+        (only a statement's first use prepares it, on the loop's default executor)."""
+        loop = asyncio.get_running_loop()
+        statement = self._prepared.get(cql) or await loop.run_in_executor(None, self.prepare, cql)
+        future = self._session.execute_async(statement, params, execution_profile=op)
+        outcome: asyncio.Future[list[Row]] = loop.create_future()
+        rows: list[Row] = []
+
+        def settle(fill: Any, value: Any) -> None:  # on the loop
+            if not outcome.done():
+                fill(value)
+
+        def pass_on(fill: Any, value: Any) -> None:  # on the driver's thread
+            _release(future)
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits
+                loop.call_soon_threadsafe(settle, fill, value)
+
+        def on_page(page: list[Row]) -> None:
+            rows.extend(page)
+            if future.has_more_pages:
+                future.start_fetching_next_page()
+            else:
+                pass_on(outcome.set_result, rows)
+
+        def on_error(exc: BaseException) -> None:
+            pass_on(outcome.set_exception, _storage_error(exc, is_write=not _is_read(cql)))
+
+        future.add_callbacks(on_page, on_error)
+        return await outcome
+
+    def run(self, flow: Flow[T]) -> T:
+        """Drive ``flow`` to its result on this thread, blocking on each step."""
+        driving = _Driving(flow)
+        while (step := driving.next_step()) is not None:
+            if isinstance(step, Pause):
+                time.sleep(step.seconds)
+                continue
+            try:
+                driving.answer = self.execute(step.cql, step.params, step.op)
+            except StorageError as exc:
+                driving.failure = exc
+        return driving.result
+
+    async def run_async(self, flow: Flow[T]) -> T:
+        """Drive ``flow`` to its result on the running asyncio loop, awaiting each step."""
+        driving = _Driving(flow)
+        while (step := driving.next_step()) is not None:
+            if isinstance(step, Pause):
+                await asyncio.sleep(step.seconds)
+                continue
+            try:
+                driving.answer = await self.execute_async(step.cql, step.params, step.op)
+            except StorageError as exc:
+                driving.failure = exc
+        return driving.result
+
     def batch(self, statements: Sequence[tuple[str, Sequence[Any]]], op: OpClass) -> list[Row]:
         """Run prepared statements as one unlogged batch (conditional when they are LWTs)."""
         batch = BatchStatement(batch_type=BatchType.UNLOGGED)
@@ -197,6 +261,30 @@ class Database:
         self.close()
 
 
+class _Driving:
+    """A flow being driven: set ``answer`` (rows) or ``failure`` (a storage error thrown into
+    the flow), then take the next step; ``result`` once it has returned."""
+
+    def __init__(self, flow: Flow[Any]) -> None:
+        self.flow = flow
+        self.answer: Any = None
+        self.failure: BaseException | None = None
+        self.result: Any = None
+
+    def next_step(self) -> Query | Pause | None:
+        """The flow's next step, or ``None`` once it has returned ``result``."""
+        try:
+            if self.failure is not None:
+                step = self.flow.throw(self.failure)
+            else:
+                step = self.flow.send(self.answer)
+        except StopIteration as done:
+            self.result = done.value
+            return None
+        self.answer, self.failure = None, None
+        return step
+
+
 class Pending:
     """A statement in flight; :meth:`result` (call it once) waits for it and translates
     driver errors."""
@@ -209,24 +297,33 @@ class Pending:
         """All rows of the statement's result."""
         try:
             return list(self._future.result())
-        except (
-            NoHostAvailable,
-            Unavailable,
-            Timeout,
-            CoordinationFailure,
-            OperationTimedOut,
-        ) as exc:
-            raise _translate(exc, is_write=self._is_write) from exc
-        except ErrorMessage as exc:
-            if exc.code not in _TRANSIENT_SERVER_ERRORS:
-                raise  # a malformed statement is a bug, not a Cassandra outage
-            raise _translate(exc, is_write=self._is_write) from exc
+        except Exception as exc:
+            error = _storage_error(exc, is_write=self._is_write)
+            if error is exc:
+                raise
+            raise error from exc
         finally:
-            # The driver keeps a finished request's timeout timer, and through it the whole
-            # future (request, query plan, bound values, result rows), until the timeout would
-            # have expired: drop those now so that streamed blobs are freed chunk by chunk.
-            future = self._future
-            future.query = future.message = future.query_plan = future._final_result = None
+            _release(self._future)
+
+
+def _storage_error(exc: BaseException, *, is_write: bool) -> BaseException:
+    """What a failed statement raises: a storage error for an outage or a timeout; any other
+    error (a malformed statement is a bug, not an outage) as it is."""
+    outage = isinstance(
+        exc, NoHostAvailable | Unavailable | Timeout | CoordinationFailure | OperationTimedOut
+    ) or (isinstance(exc, ErrorMessage) and exc.code in _TRANSIENT_SERVER_ERRORS)
+    if not outage:
+        return exc
+    error = _translate(exc, is_write=is_write)
+    error.__cause__ = exc
+    return error
+
+
+def _release(future: ResponseFuture) -> None:
+    """Drop what a finished request holds. The driver keeps its timeout timer, and through it
+    the whole future (request, query plan, bound values, result rows), until the timeout would
+    have expired: dropping those now frees streamed blobs chunk by chunk."""
+    future.query = future.message = future.query_plan = future._final_result = None
 
 
 def _profile(consistency: Consistency) -> ExecutionProfile:
@@ -245,7 +342,7 @@ def _is_read(cql: str) -> bool:
     return cql.lstrip()[:6].upper() == "SELECT"
 
 
-def _translate(exc: Exception, *, is_write: bool) -> StorageError:
+def _translate(exc: BaseException, *, is_write: bool) -> StorageError:
     """The storage error for a driver error: may the write have been applied?"""
     if isinstance(exc, Unavailable):
         return CassandraUnavailable(

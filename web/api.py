@@ -142,8 +142,8 @@ class SignupsApi(ApiHandler):
             option = UUID(str(body.get("option_id")))
         except ValueError:
             raise Refusal(400, "Option id must be a UUID.") from None
-        result = await self.storage(
-            lambda s: s.registrations.sign_up(
+        result = await self.flow(
+            lambda s: s.registrations.signing_up(
                 option,
                 body.get("name"),
                 body.get("contact"),

@@ -96,8 +96,8 @@ class SignupHandler(BaseHandler):
             if option is None:
                 raise Refusal(400, "Choose one of the options.")
             party = self.number("party_size", "Party size", default=1)
-            result = await self.storage(
-                lambda s: s.registrations.sign_up(
+            result = await self.flow(
+                lambda s: s.registrations.signing_up(
                     option, form["name"], form["contact"], party, "web", form["key"] or None
                 )
             )

@@ -15,6 +15,7 @@ import contextlib
 import threading
 
 import tornado.web
+import uvloop
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
@@ -57,7 +58,7 @@ class WebServer:
             executor.shutdown(wait=False, cancel_futures=True)
 
     def _run(self) -> None:
-        asyncio.set_event_loop(asyncio.new_event_loop())
+        asyncio.set_event_loop(uvloop.new_event_loop())
         self._loop = IOLoop.current()
         try:
             self._server = HTTPServer(
