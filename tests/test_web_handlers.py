@@ -179,21 +179,36 @@ class TestPublicSite(WebCase):
         assert b"<script>alert(1)</script>" not in body and b"&lt;script&gt;" in body
 
     def test_a_body_over_the_server_limit_gets_a_readable_413_without_being_read(self) -> None:
-        async def declare(path: str) -> bytes:
+        page = self._declare("/cancel", "Content-Length: 999999999")
+        assert page.startswith(b"HTTP/1.1 413") and b"too large (at most 8 MiB)" in page
+        api = self._declare("/api/v1/signups", "Content-Length: 999999999")
+        body = json.loads(api.partition(b"\r\n\r\n")[2])
+        assert body["error"]["status"] == 413
+
+    def test_a_chunked_body_gets_a_readable_411_without_being_read(self) -> None:
+        page = self._declare("/cancel", "Transfer-Encoding: chunked")
+        assert page.startswith(b"HTTP/1.1 411") and b"Content-Length" in page
+        api = self._declare("/api/v1/signups", "Transfer-Encoding: chunked")
+        body = json.loads(api.partition(b"\r\n\r\n")[2])
+        assert body["error"] == {
+            "status": 411,
+            "message": "Send the body with its length (Content-Length).",
+        }
+
+    def _declare(self, path: str, header: str) -> bytes:
+        """What the server answers to a POST's headers alone (the body never follows)."""
+
+        async def declare() -> bytes:
             reader, writer = await asyncio.open_connection("127.0.0.1", self.get_http_port())
             writer.write(
                 f"POST {path} HTTP/1.1\r\nHost: gather\r\nContent-Type: application/json\r\n"
-                "Content-Length: 999999999\r\n\r\n".encode()
+                f"{header}\r\n\r\n".encode()
             )
             answer = await reader.read()
             writer.close()
             return answer
 
-        page = self.io_loop.run_sync(lambda: declare("/cancel"), timeout=10)
-        assert page.startswith(b"HTTP/1.1 413") and b"too large (at most 8 MiB)" in page
-        api = self.io_loop.run_sync(lambda: declare("/api/v1/signups"), timeout=10)
-        body = json.loads(api.partition(b"\r\n\r\n")[2])
-        assert body["error"]["status"] == 413
+        return self.io_loop.run_sync(declare, timeout=10)
 
 
 class TestAssets(WebCase):
