@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from config.cluster import ClusterConfig
+from storage.admin_sessions import AdminSessions
 from storage.admins import AdminUsers
 from storage.archive import Archive
 from storage.assets import Assets
 from storage.events import Events
 from storage.kiosks import Kiosks
+from storage.login_failures import LoginFailures
 from storage.registrations import Registrations
 from storage.session import Database
 from storage.sms_messages import SmsMessages
@@ -44,6 +46,8 @@ class Store:
         self.sms_optouts = SmsOptOuts(self.db, default_country)
         self.watermarks = JobWatermarks(self.db)
         self.admins = AdminUsers(self.db)
+        self.admin_sessions = AdminSessions(self.db)
+        self.login_failures = LoginFailures(self.db)
 
     def close(self) -> None:
         """Disconnect from Cassandra."""

@@ -179,7 +179,7 @@ class EventRegistrationsApi(ApiHandler):
     """``GET /api/v1/events/{event_id}/registrations``: for a signed-in admin."""
 
     async def get(self, raw_id: str) -> None:
-        if self.current_user is None:
+        if await self.resolve_current_user() is None:
             raise Refusal(401, "Sign in as an admin to see registrations.")
         the_event = event_id(raw_id)
 

@@ -17,7 +17,7 @@ import tornado.web
 from node.context import NodeContext
 from web import admin, api, public
 from web.assets import AssetHandler
-from web.auth import LoginHandler, LoginThrottle, LogoutHandler
+from web.auth import LoginHandler, LogoutHandler
 from web.bodylimit import BodyLimitedApplication
 
 HERE = Path(__file__).resolve().parent
@@ -73,7 +73,6 @@ def make_app(
         routes,
         context=context,
         executor=ThreadPoolExecutor(storage_threads, thread_name_prefix="web-storage"),
-        login_throttle=LoginThrottle(),
         template_path=str(HERE / "templates"),
         static_path=str(HERE / "static"),
         cookie_secret=cookie_secret(context.cookie),

@@ -1,51 +1,11 @@
-"""Signing admins in and out: scrypt-checked passwords (storage's ``AdminUsers``), a signed
-session cookie, and failed logins rate limited per client address and per username."""
+"""Signing admins in and out: scrypt-checked passwords (storage's ``AdminUsers``), a session in
+Cassandra named by a signed cookie, and failed logins rate limited per client address and per
+username across the cluster (storage's ``LoginFailures``)."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
-
+from storage.login_failures import MAX_KEY
 from web.base import SESSION_COOKIE, BaseHandler, Refusal
-
-MAX_FAILURES = 5
-"""Failed logins allowed per address, and per username, within :data:`WINDOW_S`."""
-WINDOW_S = 300.0
-
-
-class LoginThrottle:
-    """Counts failed logins per key over a sliding window (this process's memory)."""
-
-    def __init__(self, max_failures: int = MAX_FAILURES, window_s: float = WINDOW_S) -> None:
-        self.max_failures = max_failures
-        self.window_s = window_s
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def wait_s(self, *keys: str) -> float:
-        """Seconds until ``keys`` may try again (0: now)."""
-        now = time.monotonic()
-        wait = 0.0
-        with self._lock:
-            for key in keys:
-                failures = self._recent(key, now)
-                if len(failures) >= self.max_failures:
-                    wait = max(wait, failures[0] + self.window_s - now)
-        return wait
-
-    def failed(self, *keys: str) -> None:
-        """Record a failed login for every key."""
-        now = time.monotonic()
-        with self._lock:
-            for key in keys:
-                self._recent(key, now).append(now)
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        failures = self._failures.setdefault(key, deque())
-        while failures and failures[0] <= now - self.window_s:
-            failures.popleft()
-        return failures
 
 
 class LoginHandler(BaseHandler):
@@ -57,17 +17,16 @@ class LoginHandler(BaseHandler):
     async def post(self) -> None:
         username = self.text("username").strip().lower()
         password = self.text("password")
-        throttle: LoginThrottle = self.application.settings["login_throttle"]
-        keys = (f"address:{self.request.remote_ip}", f"user:{username}")
-        wait = throttle.wait_s(*keys)
+        keys = (f"address:{self.request.remote_ip}", f"user:{username}"[:MAX_KEY])
+        wait = await self.storage(lambda s: s.login_failures.wait_s(*keys))
         if wait > 0:
             self._refuse(429, f"Too many failed logins; try again in {int(wait) // 60 + 1} min.")
             return
         if not await self.storage(lambda s: s.admins.verify(username, password)):
-            throttle.failed(*keys)
+            await self.storage(lambda s: s.login_failures.failed(*keys))
             self._refuse(403, "Wrong username or password.")
             return
-        self.start_session(username)
+        await self.start_session(username)
         self.redirect(self._next(), status=303)
 
     def _refuse(self, status: int, message: str) -> None:
@@ -84,10 +43,12 @@ class LoginHandler(BaseHandler):
 
 
 class LogoutHandler(BaseHandler):
-    """``POST /admin/logout``: end the session."""
+    """``POST /admin/logout``: end the session on every node, then forget the cookie."""
 
-    def post(self) -> None:
-        if self.current_user is None:
+    async def post(self) -> None:
+        session_id = self.session_id()
+        if session_id is None or await self.resolve_current_user() is None:
             raise Refusal(403, "You are not signed in.")
+        await self.storage(lambda s: s.admin_sessions.end(session_id))
         self.clear_cookie(SESSION_COOKIE)
         self.redirect("/admin/login", status=303)

@@ -3,8 +3,6 @@ understands (an HTML page, or JSON for the API), form input, and the signed-in a
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -14,6 +12,7 @@ from tornado.ioloop import IOLoop
 
 from actors.errors import ActorUnavailable
 from node.context import NodeContext
+from storage.admin_sessions import SESSION_S
 from storage.errors import (
     CassandraUnavailable,
     ClosedError,
@@ -34,8 +33,6 @@ MAX_FORM = 64 * 1024
 """Largest body of any other request."""
 MAX_REQUEST_BODY = MAX_UPLOAD + 64 * 1024
 """What the server reads at all; a larger request is refused before its body is read."""
-SESSION_S = 8 * 3600
-"""An admin session ends this long after the login."""
 SESSION_COOKIE = "gather_admin"
 _STATUS_MESSAGES = {
     400: "The request could not be read.",
@@ -126,23 +123,27 @@ class BaseHandler(tornado.web.RequestHandler):
         except ValueError:
             raise Refusal(400, f"{label} must be a whole number.") from None
 
-    def get_current_user(self) -> str | None:
-        raw = self.get_signed_cookie(SESSION_COOKIE, max_age_days=1)
-        if raw is None:
-            return None
-        try:
-            session = json.loads(raw)
-            if time.time() - float(session["at"]) > SESSION_S:
-                return None
-            return str(session["user"])
-        except (ValueError, KeyError, TypeError):
-            return None
+    def session_id(self) -> str | None:
+        """The admin session id in the signed session cookie, if there is one."""
+        raw = self.get_signed_cookie(SESSION_COOKIE, max_age_days=SESSION_S / 86400)
+        return None if raw is None else raw.decode("utf-8", "replace")
 
-    def start_session(self, user: str) -> None:
-        """Sign ``user`` in with a signed, HTTP-only cookie."""
+    async def resolve_current_user(self) -> str | None:
+        """Set ``current_user`` to the admin the session cookie signs in (looked up in
+        Cassandra: a session ends at logout on every node), or None; return it."""
+        session_id = self.session_id()
+        user = None
+        if session_id is not None:
+            user = await self.storage(lambda s: s.admin_sessions.user(session_id))
+        self.current_user = user
+        return user
+
+    async def start_session(self, user: str) -> None:
+        """Sign ``user`` in: a new session in Cassandra, its id in a signed, HTTP-only cookie."""
+        session_id = await self.storage(lambda s: s.admin_sessions.start(user))
         self.set_signed_cookie(
             SESSION_COOKIE,
-            json.dumps({"user": user, "at": time.time()}),
+            session_id,
             expires_days=None,
             httponly=True,
             samesite="Strict",
@@ -188,9 +189,9 @@ def refusal(error: StorageError) -> Refusal:
 class AdminHandler(BaseHandler):
     """A page of the management UI: only for a signed-in admin."""
 
-    def prepare(self) -> None:
+    async def prepare(self) -> None:
         super().prepare()
-        if self.current_user is None:
+        if await self.resolve_current_user() is None:
             if self.request.method in ("GET", "HEAD"):
                 self.redirect(
                     self.get_login_url()

@@ -1,0 +1,61 @@
+"""Admin sessions: a random session id per login, shared by every web node, that ends when
+the admin logs out or :data:`SESSION_S` after the login (the row's TTL)."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from storage import times, validate
+from storage.errors import ValidationError
+from storage.session import Database
+
+SESSION_S = 8 * 3600
+"""An admin session ends this long after the login."""
+MAX_USERNAME = 32
+"""The longest admin username (as :mod:`storage.admins` allows)."""
+_SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{43}$")
+
+
+class AdminSessions:
+    """Start, look up and end admin sessions."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def start(self, username: str) -> str:
+        """A new session for ``username``; returns its id (keep it secret: it signs in)."""
+        username = validate.text("username", username, max_len=MAX_USERNAME)
+        session_id = secrets.token_urlsafe(32)
+        self._db.execute(
+            "INSERT INTO admin_sessions (session_id, username, started_at) VALUES (?, ?, ?) "
+            "USING TTL ?",
+            (session_id, username, times.now(), SESSION_S),
+            op="write",
+        )
+        return session_id
+
+    def user(self, session_id: str) -> str | None:
+        """The username signed in by ``session_id``; None when it ended or never existed."""
+        try:
+            session_id = _session_id(session_id)
+        except ValidationError:
+            return None
+        rows = self._db.execute(
+            "SELECT username FROM admin_sessions WHERE session_id = ?", (session_id,), op="read"
+        )
+        return rows[0]["username"] if rows else None
+
+    def end(self, session_id: str) -> None:
+        """End the session (nothing happens if it already ended)."""
+        self._db.execute(
+            "DELETE FROM admin_sessions WHERE session_id = ?",
+            (_session_id(session_id),),
+            op="write",
+        )
+
+
+def _session_id(value: object) -> str:
+    if not isinstance(value, str) or not _SESSION_ID.match(value):
+        raise ValidationError("session_id", "must be a session id from AdminSessions.start")
+    return value

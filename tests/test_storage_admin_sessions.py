@@ -1,0 +1,107 @@
+"""Admin sessions and failed logins: kept in Cassandra, so every web node sees the same."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+import pytest
+
+from config.cluster import ClusterConfig
+from storage.admin_sessions import SESSION_S
+from storage.errors import ValidationError
+from storage.login_failures import MAX_KEY, WINDOW_S, LoginFailures
+from storage.session import Database
+from storage.store import Store
+
+
+def unique_key() -> str:
+    """A throttle key no other test (or earlier run) has failures for."""
+    return "test:" + secrets.token_hex(8)
+
+
+def default_ttl(store: Store, table: str) -> int:
+    rows = store.db.execute(
+        "SELECT default_time_to_live FROM system_schema.tables "
+        "WHERE keyspace_name = ? AND table_name = ?",
+        (store.db.keyspace, table),
+    )
+    return rows[0]["default_time_to_live"]
+
+
+def test_a_session_signs_its_user_in_until_it_ends(store: Store) -> None:
+    session_id = store.admin_sessions.start("alice")
+    assert len(session_id) == 43 and session_id != store.admin_sessions.start("alice")
+    assert store.admin_sessions.user(session_id) == "alice"
+    store.admin_sessions.end(session_id)
+    assert store.admin_sessions.user(session_id) is None
+    store.admin_sessions.end(session_id)  # ending it again changes nothing
+
+
+def test_an_unknown_or_malformed_session_id_signs_nobody_in(store: Store) -> None:
+    for session_id in (secrets.token_urlsafe(32), "", "x", '{"user": "alice"}', None, 42):
+        assert store.admin_sessions.user(session_id) is None  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="session_id"):
+        store.admin_sessions.end("x")
+    for username in ("", "a" * 33, None):
+        with pytest.raises(ValidationError, match="username"):
+            store.admin_sessions.start(username)  # type: ignore[arg-type]
+
+
+def test_sessions_and_failures_expire_after_their_length(store: Store) -> None:
+    assert default_ttl(store, "admin_sessions") == SESSION_S
+    assert default_ttl(store, "login_failures") == WINDOW_S
+    session_id = store.admin_sessions.start("bob")
+    ttl = store.db.execute(
+        "SELECT TTL(username) AS ttl FROM admin_sessions WHERE session_id = ?", (session_id,)
+    )[0]["ttl"]
+    assert SESSION_S - 60 < ttl <= SESSION_S
+
+
+def test_failures_recorded_on_one_node_throttle_another(
+    config: ClusterConfig, store: Store
+) -> None:
+    key, other_key = unique_key(), unique_key()
+    here = LoginFailures(store.db)
+    with Database(config, store.db.keyspace) as other_db:  # another node's connection
+        there = LoginFailures(other_db)
+        for _ in range(4):
+            here.failed(key)
+        assert there.wait_s(key) == 0
+        here.failed(key, other_key)
+        assert WINDOW_S - 30 < there.wait_s(other_key, key) <= WINDOW_S
+        assert there.wait_s(other_key) == 0
+
+
+def test_the_wait_runs_until_the_oldest_of_the_latest_failures_is_out_of_the_window(
+    store: Store,
+) -> None:
+    failures = LoginFailures(store.db, max_failures=2, window_s=5)
+    key = unique_key()
+    failures.failed(key)
+    time.sleep(1.5)
+    failures.failed(key)
+    assert 2.5 < failures.wait_s(key) <= 3.5  # the first failure leaves the window first
+    failures.failed(key)
+    assert 4.0 < failures.wait_s(key) <= 5  # now the latest two count
+
+
+def test_failures_older_than_the_window_no_longer_count(store: Store) -> None:
+    failures = LoginFailures(store.db, max_failures=1, window_s=1)
+    key = unique_key()
+    failures.failed(key)
+    assert 0 < failures.wait_s(key) <= 1
+    time.sleep(1.2)
+    assert failures.wait_s(key) == 0
+
+
+def test_keys_and_settings_are_checked(store: Store) -> None:
+    for key in ("", "k" * (MAX_KEY + 1), None):
+        with pytest.raises(ValidationError, match="key"):
+            store.login_failures.failed(key)  # type: ignore[arg-type]
+        with pytest.raises(ValidationError, match="key"):
+            store.login_failures.wait_s(unique_key(), key)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="max_failures"):
+        LoginFailures(store.db, max_failures=0)
+    with pytest.raises(ValidationError, match="window_s"):
+        LoginFailures(store.db, window_s=0)
