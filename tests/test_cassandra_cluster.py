@@ -13,6 +13,7 @@ from cassandra.query import SimpleStatement
 
 from config.cluster import ClusterConfig
 from storage.localcluster import LocalCluster
+from storage.localcluster.node import running_var
 
 KEYSPACE = "foundation_test"
 
@@ -82,3 +83,18 @@ def test_quorum_survives_a_killed_node_and_all_does_not(
     for survivor in ("node1", "node2"):
         _wait_seen(local_cluster, survivor, "127.0.0.3", "UN")
     assert _at(session, select, ConsistencyLevel.ALL, late_key)[0].v == "while node3 was down"
+
+
+def test_the_manager_works_on_the_folders_of_the_running_nodes(
+    config: ClusterConfig, local_cluster: LocalCluster
+) -> None:
+    """Another checkout's manager (a fresh ``LocalCluster``) finds the running nodes' own data
+    folder, so that restarting a killed node there reuses its data and host id."""
+    manager = LocalCluster(config, say=lambda _: None)
+    for node in manager.nodes:
+        process = node.process()
+        assert process is not None, f"{node.name} is not running"
+        assert f"-Dcassandra.config=file://{node.config_file}" in " ".join(process.cmdline())
+    addresses = [node.address for node in manager.nodes]
+    assert running_var(addresses, config.cassandra.port, config.name) == manager.var
+    assert running_var(addresses, config.cassandra.port, "another cluster") is None

@@ -1,9 +1,11 @@
 """The local Cassandra cluster that cluster.yaml describes: bring it up, inspect it, take it down.
 
 ``up`` is idempotent: running nodes are reused, missing ones started (node 1 first, then the
-rest together), and it returns only when every node accepts CQL and sees every other node
-UP (as ``nodetool status`` on that node reports it). Whatever ``up`` started is stopped again
-when it fails, so a failed ``up`` leaves no half-started node behind.
+rest together), and it returns only when every node accepts CQL and sees every other node UP
+(as ``nodetool status`` on that node reports it). When nodes of the cluster are running from
+another checkout, every node is reused and started from that checkout's data folder. Whatever
+``up`` started is stopped again when it fails, so a failed ``up`` leaves no half-started node
+behind.
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from config.cluster import ClusterConfig
 from storage.localcluster import distribution
 from storage.localcluster.distribution import Distribution
 from storage.localcluster.errors import LocalClusterError
-from storage.localcluster.node import READY_LINE, TEMPLATES, VAR, LocalNode
+from storage.localcluster.node import READY_LINE, TEMPLATES, VAR, LocalNode, running_var
 
 NODE_START_TIMEOUT_S = 180.0
 GOSSIP_TIMEOUT_S = 90.0
@@ -45,7 +47,7 @@ class LocalCluster:
     def __init__(self, config: ClusterConfig, say: Callable[[str], None] = print) -> None:
         local = config.cassandra.local
         self.config = config
-        self.nodes = [
+        nodes = [
             LocalNode(
                 index=i,
                 count=local.nodes,
@@ -56,6 +58,10 @@ class LocalCluster:
             )
             for i in range(1, local.nodes + 1)
         ]
+        self.var = (
+            running_var([node.address for node in nodes], config.cassandra.port, config.name) or VAR
+        )
+        self.nodes = [replace(node, var=self.var) for node in nodes]
         self._say = say
         self._dist: Distribution | None = None
 
@@ -129,8 +135,8 @@ class LocalCluster:
     def wipe(self) -> None:
         """Stop every node and delete all their data and logs."""
         self.stop()
-        shutil.rmtree(VAR, ignore_errors=True)
-        self._say(f"removed {VAR}")
+        shutil.rmtree(self.var, ignore_errors=True)
+        self._say(f"removed {self.var}")
 
     def status(self) -> list[NodeStatus]:
         """Address, pid, state as gossip sees it, heap and RSS of every node."""

@@ -43,6 +43,9 @@ class LocalNode:
     native_port: int
     heap_mb: int
     replication_factor: int
+    var: Path = VAR
+    """The folder holding every node's folder: this checkout's, or that of the checkout whose
+    nodes of the same cluster are running (see :func:`running_var`)."""
 
     @property
     def name(self) -> str:
@@ -58,7 +61,7 @@ class LocalNode:
 
     @property
     def home(self) -> Path:
-        return VAR / self.name
+        return self.var / self.name
 
     @property
     def log_file(self) -> Path:
@@ -139,17 +142,9 @@ class LocalNode:
 
     def _serving_elsewhere(self) -> psutil.Process | None:
         holder = _listener(self.address, self.native_port)
-        if holder is None:
+        if holder is None or _cluster_config(holder, self.cluster_name) is None:
             return None
-        try:
-            command = " ".join(holder.cmdline())
-            config = re.search(r"-Dcassandra\.config=file://(\S+)", command)
-            if "CassandraDaemon" not in command or config is None:
-                return None
-            text = Path(config.group(1)).read_text()
-        except (psutil.Error, OSError):
-            return None
-        return holder if f"cluster_name: {self.cluster_name}\n" in text else None
+        return holder
 
     def check_ports_free(self) -> None:
         """Fail, naming the holder, if another process already has one of this node's ports."""
@@ -256,3 +251,32 @@ def _port_holder(host: str, port: int) -> str:
         return f"pid {holder.pid} ({' '.join(holder.cmdline())[:80]})"
     except psutil.Error:
         return f"pid {holder.pid}"
+
+
+def running_var(addresses: list[str], native_port: int, cluster_name: str) -> Path | None:
+    """The ``var`` folder of the first running node of ``cluster_name`` found at one of
+    ``addresses`` (started from this checkout or another), or None when none runs.
+
+    Restarting a node must reuse its own data folder: a node started from an empty one would
+    claim the address with a new host id, and the others would refuse it.
+    """
+    for address in addresses:
+        holder = _listener(address, native_port)
+        config = None if holder is None else _cluster_config(holder, cluster_name)
+        if config is not None:
+            return config.parents[2]  # <var>/node<i>/conf/cassandra.yaml
+    return None
+
+
+def _cluster_config(process: psutil.Process, cluster_name: str) -> Path | None:
+    """The cassandra.yaml of ``process`` if it is a Cassandra node of ``cluster_name``."""
+    try:
+        command = " ".join(process.cmdline())
+        config = re.search(r"-Dcassandra\.config=file://(\S+)", command)
+        if "CassandraDaemon" not in command or config is None:
+            return None
+        path = Path(config.group(1))
+        text = path.read_text()
+    except (psutil.Error, OSError):
+        return None
+    return path if f"cluster_name: {cluster_name}\n" in text else None
