@@ -100,7 +100,7 @@ class AdminUsers:
 
     def list(self) -> list[str]:
         """Every admin username."""
-        rows = self._db.stream("SELECT username FROM admin_users", op="report")
+        rows = self._db.stream("SELECT username FROM admin_users", op="read")
         return sorted(row["username"] for row in rows)
 
 

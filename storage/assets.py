@@ -101,7 +101,7 @@ class Assets:
     def list(self) -> list[AssetInfo]:
         """The latest ready version of every asset."""
         latest: dict[UUID, AssetInfo] = {}
-        for row in self._db.stream(f"SELECT {_METADATA} FROM assets", op="report"):
+        for row in self._db.stream(f"SELECT {_METADATA} FROM assets", op="read"):
             if row["state"] == "ready" and row["asset_id"] not in latest:
                 latest[row["asset_id"]] = _info(row)
         return sorted(latest.values(), key=lambda info: (info.name, str(info.asset_id)))

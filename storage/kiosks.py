@@ -88,7 +88,7 @@ class Kiosks:
 
     def list(self) -> list[KioskConfig]:
         """Every kiosk's configuration."""
-        rows = self._db.stream("SELECT * FROM kiosks", op="report")
+        rows = self._db.stream("SELECT * FROM kiosks", op="read")
         return sorted(map(_config, rows), key=lambda config: config.kiosk_id)
 
     def delete(self, kiosk_id: str) -> None:
