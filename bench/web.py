@@ -66,9 +66,14 @@ class _Http(Side):
                 "idempotency_key": f"web-{n}",
             }
         ).encode()
-        if not hasattr(self._connections, "http"):
+        if getattr(self._connections, "http", None) is None:
             self._connections.http = _KeepAlive("127.0.0.1", self._port)
-        status = self._connections.http.post("/api/v1/signups", body)
+        try:
+            status = self._connections.http.post("/api/v1/signups", body)
+        except OSError:
+            self._connections.http.close()
+            self._connections.http = None  # the next sign-up of this thread reconnects
+            raise
         if status != 201:
             raise RuntimeError(f"sign-up {n}: HTTP {status}")
 
@@ -99,6 +104,10 @@ class _KeepAlive:
             self._receive()
         self._buffer = self._buffer[int(length[1]) :]
         return int(head[9:12])
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._socket.close()
 
     def _receive(self) -> None:
         chunk = self._socket.recv(65536)
@@ -164,6 +173,8 @@ def main() -> int:
     parser.add_argument("--paced-rounds", type=int, default=3)
     parser.add_argument("--keyspace", default="gather_bench")
     args = parser.parse_args()
+    if args.paced_rounds < 1:
+        parser.error("--paced-rounds must be at least 1")
     config = cluster_config.load()
     with Database(config) as db:
         migrate.apply(db, config, args.keyspace, say=lambda _: None)

@@ -1,5 +1,6 @@
 """Admin sessions: a random session id per login, shared by every web node, that ends when
-the admin logs out or :data:`SESSION_S` after the login (the row's TTL)."""
+the admin logs out, :data:`SESSION_S` after the login (the row's TTL), or when the admin's
+password changes or the admin is removed."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 import secrets
 
 from storage import times, validate
+from storage.admins import AdminUsers
 from storage.errors import ValidationError
 from storage.session import Database
 
@@ -20,8 +22,9 @@ _SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{43}$")
 class AdminSessions:
     """Start, look up and end admin sessions."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, admins: AdminUsers) -> None:
         self._db = db
+        self._admins = admins
 
     def start(self, username: str) -> str:
         """A new session for ``username``; returns its id (keep it secret: it signs in)."""
@@ -36,15 +39,24 @@ class AdminSessions:
         return session_id
 
     def user(self, session_id: str) -> str | None:
-        """The username signed in by ``session_id``; None when it ended or never existed."""
+        """The username signed in by ``session_id``; None when it ended or never existed, or
+        when the admin's password has been set since the login or the admin was removed."""
         try:
             session_id = _session_id(session_id)
         except ValidationError:
             return None
         rows = self._db.execute(
-            "SELECT username FROM admin_sessions WHERE session_id = ?", (session_id,), op="read"
+            "SELECT username, started_at FROM admin_sessions WHERE session_id = ?",
+            (session_id,),
+            op="read",
         )
-        return rows[0]["username"] if rows else None
+        if not rows:
+            return None
+        username, started_at = rows[0]["username"], rows[0]["started_at"]
+        password_set_at = self._admins.password_set_at(username)
+        if password_set_at is None or started_at < password_set_at:
+            return None
+        return username
 
     def end(self, session_id: str) -> None:
         """End the session (nothing happens if it already ended)."""

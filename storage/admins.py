@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from datetime import datetime
 
 from storage import times
 from storage.errors import Conflict, NotFound, ValidationError
@@ -91,6 +92,14 @@ class AdminUsers:
         )[0]["[applied]"]
         if not applied:
             raise NotFound("admin user", username)
+
+    def password_set_at(self, username: str) -> datetime | None:
+        """When the user's password was last set (at creation or a change); None when there is
+        no such user. Sessions started before it have ended."""
+        rows = self._db.execute(
+            "SELECT updated_at FROM admin_users WHERE username = ?", (_username(username),)
+        )
+        return rows[0]["updated_at"] if rows else None
 
     def delete(self, username: str) -> None:
         """Remove the user (nothing happens if there is none)."""

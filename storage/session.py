@@ -161,12 +161,16 @@ class Database:
             with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits
                 loop.call_soon_threadsafe(settle, fill, value)
 
-        def on_page(page: list[Row]) -> None:
-            rows.extend(page)
-            if future.has_more_pages:
-                future.start_fetching_next_page()
-            else:
-                pass_on(outcome.set_result, rows)
+        def on_page(page: list[Row] | None) -> None:  # None: a statement without rows
+            try:
+                rows.extend(page or ())
+                if future.has_more_pages:
+                    future.start_fetching_next_page()
+                    return
+            except BaseException as exc:  # never leave the awaiting request hanging
+                pass_on(outcome.set_exception, exc)
+                return
+            pass_on(outcome.set_result, rows)
 
         def on_error(exc: BaseException) -> None:
             pass_on(outcome.set_exception, _storage_error(exc, is_write=not _is_read(cql)))
@@ -176,29 +180,31 @@ class Database:
 
     def run(self, flow: Flow[T]) -> T:
         """Drive ``flow`` to its result on this thread, blocking on each step."""
-        driving = _Driving(flow)
-        while (step := driving.next_step()) is not None:
-            if isinstance(step, Pause):
-                time.sleep(step.seconds)
-                continue
-            try:
-                driving.answer = self.execute(step.cql, step.params, step.op)
-            except StorageError as exc:
-                driving.failure = exc
-        return driving.result
+        with contextlib.closing(flow):  # whatever ends it, its ``finally`` runs now
+            driving = _Driving(flow)
+            while (step := driving.next_step()) is not None:
+                if isinstance(step, Pause):
+                    time.sleep(step.seconds)
+                    continue
+                try:
+                    driving.answer = self.execute(step.cql, step.params, step.op)
+                except StorageError as exc:
+                    driving.failure = exc
+            return driving.result
 
     async def run_async(self, flow: Flow[T]) -> T:
         """Drive ``flow`` to its result on the running asyncio loop, awaiting each step."""
-        driving = _Driving(flow)
-        while (step := driving.next_step()) is not None:
-            if isinstance(step, Pause):
-                await asyncio.sleep(step.seconds)
-                continue
-            try:
-                driving.answer = await self.execute_async(step.cql, step.params, step.op)
-            except StorageError as exc:
-                driving.failure = exc
-        return driving.result
+        with contextlib.closing(flow):
+            driving = _Driving(flow)
+            while (step := driving.next_step()) is not None:
+                if isinstance(step, Pause):
+                    await asyncio.sleep(step.seconds)
+                    continue
+                try:
+                    driving.answer = await self.execute_async(step.cql, step.params, step.op)
+                except StorageError as exc:
+                    driving.failure = exc
+            return driving.result
 
     def batch(self, statements: Sequence[tuple[str, Sequence[Any]]], op: OpClass) -> list[Row]:
         """Run prepared statements as one unlogged batch (conditional when they are LWTs)."""
@@ -272,7 +278,8 @@ class _Driving:
         self.result: Any = None
 
     def next_step(self) -> Query | Pause | None:
-        """The flow's next step, or ``None`` once it has returned ``result``."""
+        """The flow's next step, or ``None`` once it has returned ``result``; a flow that
+        yields anything else is a :class:`TypeError`."""
         try:
             if self.failure is not None:
                 step = self.flow.throw(self.failure)
@@ -281,6 +288,8 @@ class _Driving:
         except StopIteration as done:
             self.result = done.value
             return None
+        if not isinstance(step, Query | Pause):
+            raise TypeError(f"a storage flow yielded {step!r}, not a Query or a Pause")
         self.answer, self.failure = None, None
         return step
 

@@ -46,7 +46,7 @@ class Store:
         self.sms_optouts = SmsOptOuts(self.db, default_country)
         self.watermarks = JobWatermarks(self.db)
         self.admins = AdminUsers(self.db)
-        self.admin_sessions = AdminSessions(self.db)
+        self.admin_sessions = AdminSessions(self.db, self.admins)
         self.login_failures = LoginFailures(self.db)
 
     def close(self) -> None:

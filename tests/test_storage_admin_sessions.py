@@ -29,13 +29,32 @@ def default_ttl(store: Store, table: str) -> int:
     return rows[0]["default_time_to_live"]
 
 
+def an_admin(store: Store) -> str:
+    """A new admin user's name."""
+    username = "t" + secrets.token_hex(6)
+    store.admins.create(username, "correct horse battery")
+    return username
+
+
 def test_a_session_signs_its_user_in_until_it_ends(store: Store) -> None:
-    session_id = store.admin_sessions.start("alice")
-    assert len(session_id) == 43 and session_id != store.admin_sessions.start("alice")
-    assert store.admin_sessions.user(session_id) == "alice"
+    alice = an_admin(store)
+    session_id = store.admin_sessions.start(alice)
+    assert len(session_id) == 43 and session_id != store.admin_sessions.start(alice)
+    assert store.admin_sessions.user(session_id) == alice
     store.admin_sessions.end(session_id)
     assert store.admin_sessions.user(session_id) is None
     store.admin_sessions.end(session_id)  # ending it again changes nothing
+
+
+def test_a_new_password_or_a_removed_admin_ends_the_sessions(store: Store) -> None:
+    alice, bob = an_admin(store), an_admin(store)
+    alices, bobs = store.admin_sessions.start(alice), store.admin_sessions.start(bob)
+    store.admins.set_password(alice, "another long password")
+    store.admins.delete(bob)
+    assert store.admin_sessions.user(alices) is None
+    assert store.admin_sessions.user(bobs) is None
+    assert store.admin_sessions.user(store.admin_sessions.start(alice)) == alice
+    assert store.admin_sessions.user(store.admin_sessions.start(bob)) is None
 
 
 def test_an_unknown_or_malformed_session_id_signs_nobody_in(store: Store) -> None:

@@ -81,3 +81,26 @@ def test_a_malformed_statement_is_raised_as_it_is_not_as_an_outage(store: Store)
         store.db.run(bad())
     with pytest.raises(InvalidRequest):
         asyncio.run(store.db.run_async(bad()))
+
+
+def test_a_statement_without_rows_answers_an_empty_list_on_a_loop(store: Store) -> None:
+    insert = "INSERT INTO signup_ledger (option_id, entry, number) VALUES (?, ?, ?)"
+    params = (uuid4(), "r:000000001", 1)
+    assert asyncio.run(store.db.execute_async(insert, params, op="write")) == []
+    assert store.db.execute(insert, params, op="write") == []
+
+
+def test_a_flow_yielding_something_else_is_a_type_error(store: Store) -> None:
+    closed = []
+
+    def wrong() -> Flow[None]:
+        try:
+            yield "SELECT now() FROM system.local"  # type: ignore[misc]
+        finally:
+            closed.append(True)
+
+    with pytest.raises(TypeError, match="not a Query or a Pause"):
+        store.db.run(wrong())
+    with pytest.raises(TypeError, match="not a Query or a Pause"):
+        asyncio.run(store.db.run_async(wrong()))
+    assert closed == [True, True]

@@ -5,7 +5,7 @@ username across the cluster (storage's ``LoginFailures``)."""
 from __future__ import annotations
 
 from storage.login_failures import MAX_KEY
-from web.base import SESSION_COOKIE, BaseHandler, Refusal
+from web.base import SESSION_COOKIE, BaseHandler
 
 
 class LoginHandler(BaseHandler):
@@ -43,12 +43,12 @@ class LoginHandler(BaseHandler):
 
 
 class LogoutHandler(BaseHandler):
-    """``POST /admin/logout``: end the session on every node, then forget the cookie."""
+    """``POST /admin/logout``: end the session on every node, then forget the cookie (an
+    already ended session, or none, just goes back to the login page)."""
 
     async def post(self) -> None:
         session_id = self.session_id()
-        if session_id is None or await self.resolve_current_user() is None:
-            raise Refusal(403, "You are not signed in.")
-        await self.storage(lambda s: s.admin_sessions.end(session_id))
+        if session_id is not None and await self.resolve_current_user() is not None:
+            await self.storage(lambda s: s.admin_sessions.end(session_id))
         self.clear_cookie(SESSION_COOKIE)
         self.redirect("/admin/login", status=303)

@@ -133,10 +133,15 @@ class LocalCluster:
         self.stop()
 
     def wipe(self) -> None:
-        """Stop every node and delete all their data and logs."""
+        """Stop every node and delete all their data and logs (this checkout's only)."""
+        if self.var != VAR:
+            raise LocalClusterError(
+                f"the running nodes keep their data in {self.var}, another checkout's: "
+                "wipe from that checkout, or stop them there first"
+            )
         self.stop()
-        shutil.rmtree(self.var, ignore_errors=True)
-        self._say(f"removed {self.var}")
+        shutil.rmtree(VAR, ignore_errors=True)
+        self._say(f"removed {VAR}")
 
     def status(self) -> list[NodeStatus]:
         """Address, pid, state as gossip sees it, heap and RSS of every node."""

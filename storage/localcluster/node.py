@@ -26,6 +26,8 @@ TEMPLATES = REPO_ROOT / "cassandra"
 VAR = REPO_ROOT / "var" / "cassandra"
 STORAGE_PORT = 7000
 READY_LINE = "Starting listening for CQL clients"
+_IN_VAR = re.compile(r"/var/cassandra/node[0-9]+/conf/cassandra\.yaml$")
+"""Where a node of a Gather checkout keeps its config (any other node is not one of ours)."""
 
 
 def balanced_token(index: int, count: int) -> int:
@@ -263,8 +265,8 @@ def running_var(addresses: list[str], native_port: int, cluster_name: str) -> Pa
     for address in addresses:
         holder = _listener(address, native_port)
         config = None if holder is None else _cluster_config(holder, cluster_name)
-        if config is not None:
-            return config.parents[2]  # <var>/node<i>/conf/cassandra.yaml
+        if config is not None and _IN_VAR.search(config.as_posix()):
+            return config.parents[2]  # <checkout>/var/cassandra/node<i>/conf/cassandra.yaml
     return None
 
 
