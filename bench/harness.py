@@ -43,9 +43,29 @@ def figures(latencies_s: list[float], seconds: float, errors: int = 0) -> Figure
     )
 
 
-def median_round(rounds: list[Figures]) -> Figures:
-    """Of several rounds of the same measurement, the one with the median rate."""
-    return sorted(rounds, key=lambda f: f.per_s)[len(rounds) // 2]
+def median_round(
+    rounds: list[Figures], by: Callable[[Figures], float] = lambda f: f.per_s
+) -> Figures:
+    """Of several rounds of the same measurement, the one with the median rate (or ``by``)."""
+    return sorted(rounds, key=by)[len(rounds) // 2]
+
+
+def alternating_rounds(
+    sides: dict[str, Callable[[], Figures]], rounds: int
+) -> dict[str, list[Figures]]:
+    """Measure every side ``rounds`` times, back to back, the first side first in even rounds
+    and last in odd ones, so that the shared machine's drift falls on all sides alike."""
+    found: dict[str, list[Figures]] = {name: [] for name in sides}
+    for number in range(rounds):
+        for name in list(sides) if number % 2 == 0 else list(reversed(sides)):
+            found[name].append(sides[name]())
+    return found
+
+
+def median_ratio(ours: list[Figures], raw: list[Figures]) -> float:
+    """The median of the rounds' rate ratios (a round's runs are back to back, so their ratio
+    cancels the machine's drift)."""
+    return statistics.median(o.per_s / r.per_s for o, r in zip(ours, raw, strict=True))
 
 
 def run_async(start_op: Callable[[int], Any], count: int, in_flight: int) -> Figures:

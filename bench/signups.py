@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import itertools
-import statistics
 import sys
 import threading
 import uuid
@@ -34,7 +34,14 @@ from cassandra.query import tuple_factory
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import Figures, median_round, print_json, print_table, run_threads
+from bench.harness import (
+    alternating_rounds,
+    median_ratio,
+    median_round,
+    print_json,
+    print_table,
+    run_threads,
+)
 from config import cluster as cluster_config
 from config.cluster import ClusterConfig
 from storage import migrate
@@ -56,7 +63,6 @@ def main() -> int:
     with Database(config) as db:
         migrate.apply(db, config, args.keyspace, say=lambda _: None)
 
-    rounds: dict[str, list[Figures]] = {"raw driver": [], "repository": []}
     with (
         Store(config, node="bench", keyspace=args.keyspace) as store,
         raw_session(config, args.keyspace) as session,
@@ -67,17 +73,17 @@ def main() -> int:
         }
         for side in sides.values():  # warm-up: connections, prepared statements, seat caches
             run_threads(side.sign_up, args.threads * 4, args.threads)
-        for round_number in range(args.rounds):
-            order = list(sides) if round_number % 2 == 0 else list(reversed(sides))
-            for name in order:
-                rounds[name].append(run_threads(sides[name].sign_up, args.signups, args.threads))
+        rounds = alternating_rounds(
+            {
+                name: functools.partial(run_threads, side.sign_up, args.signups, args.threads)
+                for name, side in sides.items()
+            },
+            args.rounds,
+        )
 
     median = {name: median_round(figures) for name, figures in rounds.items()}
     ours, raw = median["repository"], median["raw driver"]
-    # each round's two runs are back to back: their ratio cancels the machine's drift
-    ratio = statistics.median(
-        o.per_s / r.per_s for o, r in zip(rounds["repository"], rounds["raw driver"], strict=True)
-    )
+    ratio = median_ratio(rounds["repository"], rounds["raw driver"])
     print_table(
         f"sign-ups: {args.signups} per side and round, {args.threads} threads, median of "
         f"{args.rounds} alternating rounds; 1 LWT (conditional batch) per sign-up on both sides",
@@ -133,7 +139,7 @@ class _Ours(Side):
         self._registrations.sign_up(
             option_id,
             f"Member {n}",
-            f"555-{n // 10_000 % 800 + 200:03d}-{n % 10_000:04d}",
+            member_phone(n),
             1,
             "kiosk",
             idempotency_key=f"ours-{n}",
@@ -154,7 +160,7 @@ class RawSignups(Side):
         version, taken = self._state[option_id]
         number = version + 1
         now = datetime.now(UTC)
-        contact = f"+1555{n // 10_000 % 800 + 200:03d}{n % 10_000:04d}"
+        contact = "+1" + member_phone(n).replace("-", "")  # as storage normalises it
         key = f"raw-{n}"
         row = self._session.execute(
             self._prepared,
@@ -188,6 +194,11 @@ class RawSignups(Side):
         if not row[0]:
             raise RuntimeError(f"raw sign-up {n} did not apply: {row}")
         self._state[option_id] = (number, taken + 1)
+
+
+def member_phone(n: int) -> str:
+    """A distinct North American phone number for sign-up ``n``, written the national way."""
+    return f"555-{n // 10_000 % 800 + 200:03d}-{n % 10_000:04d}"
 
 
 @contextlib.contextmanager

@@ -17,21 +17,31 @@ The last line printed is one JSON object.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import multiprocessing
 import re
 import socket
-import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import Figures, figures, median_round, print_json, print_table, run_threads
-from bench.signups import RawSignups, Side, raw_session
+from bench.harness import (
+    Figures,
+    alternating_rounds,
+    figures,
+    median_ratio,
+    median_round,
+    print_json,
+    print_table,
+    run_threads,
+)
+from bench.signups import RawSignups, Side, member_phone, raw_session
 from config import cluster as cluster_config
 from config.cluster import NodeConfig
 from node.context import NodeContext
@@ -62,7 +72,7 @@ class _Http(Side):
             {
                 "option_id": str(option_id),
                 "name": f"Member {n}",
-                "contact": f"555-{n // 10_000 % 800 + 200:03d}-{n % 10_000:04d}",
+                "contact": member_phone(n),
                 "idempotency_key": f"web-{n}",
             }
         ).encode()
@@ -131,7 +141,7 @@ def serve(keyspace: str, pipe: Connection) -> None:
         server.stop()
 
 
-def paced(side: _Http, rate: float, count: int, threads: int) -> Figures:
+def paced(sign_up: Callable[[int], None], rate: float, count: int, threads: int) -> Figures:
     """``count`` sign-ups started at ``rate`` per second (open loop), latency from each start."""
     latencies: list[float] = []
     errors = 0
@@ -149,7 +159,7 @@ def paced(side: _Http, rate: float, count: int, threads: int) -> Figures:
             due = started + index / rate
             time.sleep(max(0.0, due - time.perf_counter()))
             try:
-                side.sign_up(index)
+                sign_up(index)
             except Exception:
                 with lock:
                     errors += 1
@@ -179,8 +189,6 @@ def main() -> int:
     with Database(config) as db:
         migrate.apply(db, config, args.keyspace, say=lambda _: None)
 
-    rounds: dict[str, list[Figures]] = {"raw driver": [], "web (HTTP JSON API)": []}
-    at_half: dict[str, list[Figures]] = {"raw driver": [], "web (HTTP JSON API)": []}
     with (
         Store(config, node="bench", keyspace=args.keyspace) as store,
         raw_session(config, args.keyspace) as session,
@@ -199,32 +207,35 @@ def main() -> int:
             }
             for side in sides.values():  # warm-up: connections, prepared statements, caches
                 run_threads(side.sign_up, args.threads * 4, args.threads)
-            for round_number in range(args.rounds):
-                order = list(sides) if round_number % 2 == 0 else list(reversed(sides))
-                for name in order:
-                    rounds[name].append(
-                        run_threads(sides[name].sign_up, args.signups, args.threads)
-                    )
+            rounds = alternating_rounds(
+                {
+                    name: functools.partial(run_threads, side.sign_up, args.signups, args.threads)
+                    for name, side in sides.items()
+                },
+                args.rounds,
+            )
             median = {name: median_round(found) for name, found in rounds.items()}
             ours, raw = median["web (HTTP JSON API)"], median["raw driver"]
             half_rate = ours.per_s / 2
             paced_count = max(args.signups, int(half_rate * 5))
-            for round_number in range(args.paced_rounds):
-                order = list(sides) if round_number % 2 == 0 else list(reversed(sides))
-                for name in order:
-                    at_half[name].append(paced(sides[name], half_rate, paced_count, args.threads))
+            at_half = alternating_rounds(
+                {
+                    name: functools.partial(
+                        paced, side.sign_up, half_rate, paced_count, args.threads
+                    )
+                    for name, side in sides.items()
+                },
+                args.paced_rounds,
+            )
         finally:
             ours_end.send("stop")
             server.join(15)
 
     half, raw_half = (
-        sorted(at_half[name], key=lambda f: f.p99_ms)[len(at_half[name]) // 2]
+        median_round(at_half[name], by=lambda f: f.p99_ms)
         for name in ("web (HTTP JSON API)", "raw driver")
     )
-    ratio = statistics.median(
-        o.per_s / r.per_s
-        for o, r in zip(rounds["web (HTTP JSON API)"], rounds["raw driver"], strict=True)
-    )
+    ratio = median_ratio(rounds["web (HTTP JSON API)"], rounds["raw driver"])
     print_table(
         f"sign-ups: {args.signups} per side and round, {args.threads} threads, median of "
         f"{args.rounds} alternating rounds; then both sides paced at half the web's peak rate "

@@ -122,10 +122,8 @@ class Database:
         """The prepared statement for ``cql``, prepared on first use and cached."""
         statement = self._prepared.get(cql)
         if statement is None:
-            try:
+            with _translated(is_write=False):
                 statement = self._session.prepare(cql)
-            except (NoHostAvailable, OperationTimedOut) as exc:
-                raise _translate(exc, is_write=False) from exc
             statement.is_idempotent = _is_read(cql)
             with self._lock:
                 self._prepared[cql] = statement
@@ -220,19 +218,15 @@ class Database:
         """Rows of a possibly large query, fetched page by page as they are consumed."""
         statement = self.prepare(cql).bind(params)
         statement.fetch_size = page_size
-        try:
+        with _translated(is_write=False):
             yield from self._session.execute(statement, execution_profile=op)
-        except (NoHostAvailable, Unavailable, Timeout, OperationTimedOut) as exc:
-            raise _translate(exc, is_write=False) from exc
 
     def schema(self, cql: str) -> None:
         """Run one DDL statement and wait until every live node agrees on the new schema."""
-        try:
+        with _translated(is_write=True):
             result = self._session.execute(
                 SimpleStatement(cql), execution_profile="write", timeout=SCHEMA_TIMEOUT_S
             )
-        except (NoHostAvailable, Unavailable, Timeout, OperationTimedOut) as exc:
-            raise _translate(exc, is_write=True) from exc
         if not result.response_future.is_schema_agreed and not (
             self._cluster.control_connection.wait_for_schema_agreement(wait_time=SCHEMA_TIMEOUT_S)
         ):
@@ -305,14 +299,22 @@ class Pending:
     def result(self) -> list[Row]:
         """All rows of the statement's result."""
         try:
-            return list(self._future.result())
-        except Exception as exc:
-            error = _storage_error(exc, is_write=self._is_write)
-            if error is exc:
-                raise
-            raise error from exc
+            with _translated(is_write=self._is_write):
+                return list(self._future.result())
         finally:
             _release(self._future)
+
+
+@contextlib.contextmanager
+def _translated(*, is_write: bool) -> Iterator[None]:
+    """Raise the driver errors of the block as :func:`_storage_error` says."""
+    try:
+        yield
+    except Exception as exc:
+        error = _storage_error(exc, is_write=is_write)
+        if error is exc:
+            raise
+        raise error from exc
 
 
 def _storage_error(exc: BaseException, *, is_write: bool) -> BaseException:
