@@ -116,15 +116,15 @@ class Side:
 
     def __init__(self, store: Store, code: str, threads: int) -> None:
         self.options = _options(store, code, threads)
+        self.numbers = itertools.count()
         self._indices = itertools.count()
-        self._numbers = itertools.count()
         self._local = threading.local()
 
     def next(self) -> tuple[int, uuid.UUID]:
         """A fresh sign-up number and this thread's option."""
         if not hasattr(self._local, "option"):
             self._local.option = self.options[next(self._indices) % len(self.options)]
-        return next(self._numbers), self._local.option
+        return next(self.numbers), self._local.option
 
 
 class _Ours(Side):

@@ -16,6 +16,7 @@ launcher) starts it again.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import sys
@@ -89,6 +90,10 @@ def run(config: ClusterConfig, name: str) -> int:
 
     def started(tree: Tree) -> None:
         context.tree = tree
+        # What start-up built (modules, the driver's metadata, templates) lives as long as
+        # the process: out of the collector's sight, a full collection takes no ~30 ms pause
+        # in the middle of requests.
+        gc.freeze()
         log.info("node %s running on %s:%d", name, context.node.host, context.node.port)
 
     reason = run_root(tree_spec(context), on_started=started)
