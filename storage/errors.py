@@ -54,6 +54,17 @@ class ClosedError(StorageError):
     """The event does not take sign-ups (it is closed)."""
 
 
+class Throttled(StorageError):
+    """Too many failed attempts lately: try again in ``wait_s`` seconds."""
+
+    def __init__(self, wait_s: float) -> None:
+        super().__init__(f"too many failed attempts; try again in {wait_s:.0f} s")
+        self.wait_s = wait_s
+
+    def _arguments(self) -> tuple:
+        return (self.wait_s,)
+
+
 class CorruptData(StorageError):
     """Stored data contradicts its own metadata (a missing chunk, a wrong checksum)."""
 

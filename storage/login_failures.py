@@ -1,15 +1,22 @@
 """Failed logins per key (a client address, a username) over a sliding window, in Cassandra so
-that every web node, and a restarted one, counts the same failures."""
+that every web node, and a restarted one, counts the same failures::
+
+    attempt = login_failures.attempt(f"address:{ip}", f"user:{name}")  # or Throttled
+    if password_is_right:
+        login_failures.succeeded(attempt)  # otherwise it stays counted as a failure
+"""
 
 from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
+from uuid import UUID
 
 from cassandra.util import min_uuid_from_time, unix_time_from_uuid1, uuid_from_time
 
 from storage import validate
-from storage.errors import ValidationError
+from storage.errors import Throttled, ValidationError
 from storage.session import Database
 
 MAX_FAILURES = 5
@@ -19,8 +26,21 @@ MAX_KEY = 200
 """The longest key; callers cut what they put in one (a username as typed) to this."""
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """A login attempt counted against its keys: a failure unless it :meth:`succeeded`."""
+
+    keys: tuple[str, ...]
+    at: UUID
+
+
 class LoginFailures:
-    """Record failed logins and tell how long a key must wait before the next try."""
+    """Count login attempts per key and refuse a key that has failed too often.
+
+    An attempt is counted *before* its password is checked, so attempts made at the same time
+    (on this node or any other) count each other: however many arrive at once, at most
+    ``max_failures`` per key get their password checked within the window.
+    """
 
     def __init__(
         self, db: Database, max_failures: int = MAX_FAILURES, window_s: float = WINDOW_S
@@ -32,45 +52,47 @@ class LoginFailures:
         self.window_s = float(window_s)
         self._ttl_s = math.ceil(self.window_s)
 
-    def wait_s(self, *keys: str) -> float:
-        """Seconds until every one of ``keys`` may try again (0: now).
+    def attempt(self, *keys: str) -> Attempt:
+        """Count a login attempt against every one of ``keys``; it stays counted as a failure
+        unless :meth:`succeeded` is called.
 
-        A key with ``max_failures`` failures within the window waits until the oldest of its
-        latest ``max_failures`` is older than the window.
+        Raises :class:`Throttled` (and counts nothing) when a key already has ``max_failures``
+        failed or ongoing attempts within the window; its ``wait_s`` runs until the oldest of
+        them leaves the window.
         """
-        keys = tuple(map(_key, keys))
-        now = time.time()
-        since = min_uuid_from_time(now - self.window_s)
+        attempt = Attempt(tuple(map(_key, keys)), uuid_from_time(time.time()))
+        self._each_key(attempt, _INSERT, self._ttl_s)
+        since = min_uuid_from_time(time.time() - self.window_s)
         pending = [
-            self._db.submit(
-                "SELECT at FROM login_failures WHERE key = ? AND at > ? LIMIT ?",
-                (key, since, self.max_failures),
-                op="read",
-            )
-            for key in keys
+            self._db.submit(_SELECT, (key, since, self.max_failures + 1), op="read")
+            for key in attempt.keys
         ]
         wait = 0.0
         for query in pending:
-            rows = query.result()
-            if len(rows) >= self.max_failures:
-                oldest = unix_time_from_uuid1(rows[-1]["at"])
-                wait = max(wait, oldest + self.window_s - now)
-        return wait
+            others = [row["at"] for row in query.result() if row["at"] != attempt.at]
+            if len(others) >= self.max_failures:
+                oldest = unix_time_from_uuid1(others[self.max_failures - 1])
+                wait = max(wait, oldest + self.window_s - time.time())
+        if wait > 0:
+            self._each_key(attempt, _DELETE)
+            raise Throttled(wait)
+        return attempt
 
-    def failed(self, *keys: str) -> None:
-        """Record a failed login for every one of ``keys``."""
-        keys = tuple(map(_key, keys))
-        at = time.time()
+    def succeeded(self, attempt: Attempt) -> None:
+        """The attempt's password was right: it no longer counts."""
+        self._each_key(attempt, _DELETE)
+
+    def _each_key(self, attempt: Attempt, cql: str, *extra: object) -> None:
         pending = [
-            self._db.submit(
-                "INSERT INTO login_failures (key, at) VALUES (?, ?) USING TTL ?",
-                (key, uuid_from_time(at), self._ttl_s),
-                op="write",
-            )
-            for key in keys
+            self._db.submit(cql, (key, attempt.at, *extra), op="write") for key in attempt.keys
         ]
         for query in pending:
             query.result()
+
+
+_INSERT = "INSERT INTO login_failures (key, at) VALUES (?, ?) USING TTL ?"
+_DELETE = "DELETE FROM login_failures WHERE key = ? AND at = ?"
+_SELECT = "SELECT at FROM login_failures WHERE key = ? AND at > ? LIMIT ?"
 
 
 def _key(value: object) -> str:

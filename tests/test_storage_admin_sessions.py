@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import secrets
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from config.cluster import ClusterConfig
 from storage.admin_sessions import SESSION_S
-from storage.errors import ValidationError
+from storage.errors import Throttled, ValidationError
 from storage.login_failures import MAX_KEY, WINDOW_S, LoginFailures
 from storage.session import Database
 from storage.store import Store
@@ -85,11 +87,37 @@ def test_failures_recorded_on_one_node_throttle_another(
     with Database(config, store.db.keyspace) as other_db:  # another node's connection
         there = LoginFailures(other_db)
         for _ in range(4):
-            here.failed(key)
-        assert there.wait_s(key) == 0
-        here.failed(key, other_key)
-        assert WINDOW_S - 30 < there.wait_s(other_key, key) <= WINDOW_S
-        assert there.wait_s(other_key) == 0
+            here.attempt(key)  # never succeeded: failures
+        there.succeeded(there.attempt(key))  # a fifth, right one does not count
+        here.attempt(key, other_key)
+        with pytest.raises(Throttled) as refused:
+            there.attempt(other_key, key)
+        assert WINDOW_S - 30 < refused.value.wait_s <= WINDOW_S
+        there.attempt(other_key)  # the refused attempt counted nothing
+
+
+def test_attempts_made_at_once_count_each_other(config: ClusterConfig, store: Store) -> None:
+    failures = LoginFailures(store.db, max_failures=3)
+    key = unique_key()
+    with Database(config, store.db.keyspace) as other_db:
+        nodes = [failures, LoginFailures(other_db, max_failures=3)]
+        start = threading.Barrier(12)
+
+        def guess(n: int) -> bool:
+            start.wait()
+            try:
+                nodes[n % 2].attempt(key)
+            except Throttled:
+                return False
+            return True
+
+        with ThreadPoolExecutor(12) as pool:
+            allowed = sum(pool.map(guess, range(12)))
+    assert allowed <= 3  # however many arrive at once, at most max_failures get checked
+    for _ in range(3 - allowed):  # the refused ones counted nothing, the allowed ones count
+        failures.attempt(key)
+    with pytest.raises(Throttled):
+        failures.attempt(key)
 
 
 def test_the_wait_runs_until_the_oldest_of_the_latest_failures_is_out_of_the_window(
@@ -97,29 +125,31 @@ def test_the_wait_runs_until_the_oldest_of_the_latest_failures_is_out_of_the_win
 ) -> None:
     failures = LoginFailures(store.db, max_failures=2, window_s=5)
     key = unique_key()
-    failures.failed(key)
+    failures.attempt(key)
     time.sleep(1.5)
-    failures.failed(key)
-    assert 2.5 < failures.wait_s(key) <= 3.5  # the first failure leaves the window first
-    failures.failed(key)
-    assert 4.0 < failures.wait_s(key) <= 5  # now the latest two count
+    failures.attempt(key)
+    with pytest.raises(Throttled) as refused:
+        failures.attempt(key)
+    assert 2.5 < refused.value.wait_s <= 3.5  # the first failure leaves the window first
 
 
 def test_failures_older_than_the_window_no_longer_count(store: Store) -> None:
     failures = LoginFailures(store.db, max_failures=1, window_s=1)
     key = unique_key()
-    failures.failed(key)
-    assert 0 < failures.wait_s(key) <= 1
+    failures.attempt(key)
+    with pytest.raises(Throttled) as refused:
+        failures.attempt(key)
+    assert 0 < refused.value.wait_s <= 1
     time.sleep(1.2)
-    assert failures.wait_s(key) == 0
+    failures.succeeded(failures.attempt(key))
 
 
 def test_keys_and_settings_are_checked(store: Store) -> None:
     for key in ("", "k" * (MAX_KEY + 1), None):
         with pytest.raises(ValidationError, match="key"):
-            store.login_failures.failed(key)  # type: ignore[arg-type]
+            store.login_failures.attempt(key)  # type: ignore[arg-type]
         with pytest.raises(ValidationError, match="key"):
-            store.login_failures.wait_s(unique_key(), key)  # type: ignore[arg-type]
+            store.login_failures.attempt(unique_key(), key)  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="max_failures"):
         LoginFailures(store.db, max_failures=0)
     with pytest.raises(ValidationError, match="window_s"):

@@ -270,7 +270,7 @@ class TestAdmin(WebCase):
         self.address = client_address()  # the user is blocked from any address
         blocked = self.post("/admin/login", {"username": victim, "password": "a right password"})
         assert (
-            blocked.code == 429 and b"Too many failed logins; try again in 5 min." in blocked.body
+            blocked.code == 429 and b"Too many failed attempts; try again in 5 min." in blocked.body
         )
         for _ in range(5):  # other (unknown) users from one address: the address is blocked
             nobody = "nobody" + secrets.token_hex(5)

@@ -5,7 +5,7 @@ username across the cluster (storage's ``LoginFailures``)."""
 from __future__ import annotations
 
 from storage.login_failures import MAX_KEY
-from web.base import SESSION_COOKIE, BaseHandler
+from web.base import SESSION_COOKIE, BaseHandler, Refusal
 
 
 class LoginHandler(BaseHandler):
@@ -18,14 +18,17 @@ class LoginHandler(BaseHandler):
         username = self.text("username").strip().lower()
         password = self.text("password")
         keys = (f"address:{self.request.remote_ip}", f"user:{username}"[:MAX_KEY])
-        wait = await self.storage(lambda s: s.login_failures.wait_s(*keys))
-        if wait > 0:
-            self._refuse(429, f"Too many failed logins; try again in {int(wait) // 60 + 1} min.")
+        try:
+            attempt = await self.storage(lambda s: s.login_failures.attempt(*keys))
+        except Refusal as refused:
+            if refused.status_code != 429:
+                raise
+            self._refuse(429, refused.message)
             return
         if not await self.storage(lambda s: s.admins.verify(username, password)):
-            await self.storage(lambda s: s.login_failures.failed(*keys))
-            self._refuse(403, "Wrong username or password.")
+            self._refuse(403, "Wrong username or password.")  # the attempt counts as failed
             return
+        await self.storage(lambda s: s.login_failures.succeeded(attempt))
         await self.start_session(username)
         self.redirect(self._next(), status=303)
 

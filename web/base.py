@@ -20,6 +20,7 @@ from storage.errors import (
     FullError,
     NotFound,
     StorageError,
+    Throttled,
     ValidationError,
 )
 from storage.flow import Flow
@@ -181,6 +182,10 @@ def refusal(error: StorageError) -> Refusal:
         return Refusal(409, "Sign-ups for this event are closed.")
     if isinstance(error, Conflict):
         return Refusal(409, str(error).capitalize() + ".")
+    if isinstance(error, Throttled):
+        return Refusal(
+            429, f"Too many failed attempts; try again in {int(error.wait_s) // 60 + 1} min."
+        )
     if isinstance(error, CassandraUnavailable):
         return Refusal(503, "The database did not answer in time; please try again.")
     return Refusal(500, "Something went wrong on our side; please try again.")
