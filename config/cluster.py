@@ -90,6 +90,9 @@ class NodeConfig:
     roles: tuple[str, ...]
     http_port: int | None = None
     """Where the website listens (nodes with the ``web`` role)."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Networks of the reverse proxies in front of the website (web nodes): a request from one
+    of them is taken to come from the address and over the scheme it forwards."""
 
 
 @dataclass(frozen=True)
@@ -296,7 +299,7 @@ def _parse_node(name: str, section: _Section) -> NodeConfig:
             f"nodes.{name}: node names are lower-case letters, digits, '-' and '_' "
             "(at most 48), starting with a letter"
         )
-    section.only("host", "port", "roles", "http_port")
+    section.only("host", "port", "roles", "http_port", "trusted_proxies")
     roles = section.value("roles")
     if not isinstance(roles, list) or not all(r in ROLES for r in roles):
         raise ConfigError(f"{section.where('roles')}: expected a list of roles among {list(ROLES)}")
@@ -305,15 +308,30 @@ def _parse_node(name: str, section: _Section) -> NodeConfig:
     http_port = None
     if "web" in roles:
         http_port = section.integer("http_port", 1024, 65535)
-    elif section.value("http_port", required=False) is not None:
-        raise ConfigError(f"{section.where('http_port')}: only nodes with the web role serve HTTP")
+    else:
+        for key in ("http_port", "trusted_proxies"):
+            if section.value(key, required=False) is not None:
+                raise ConfigError(f"{section.where(key)}: only nodes with the web role serve HTTP")
     return NodeConfig(
         name=name,
         host=_address(section.value("host"), section.where("host")),
         port=section.integer("port", 1024, 65535),
         roles=tuple(roles),
         http_port=http_port,
+        trusted_proxies=_networks(section, "trusted_proxies"),
     )
+
+
+def _networks(section: _Section, key: str) -> tuple[str, ...]:
+    value = section.value(key, required=False)
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ConfigError(f"{section.where(key)}: expected a list of IP addresses or networks")
+    try:
+        return tuple(str(ipaddress.ip_network(str(item), strict=False)) for item in value)
+    except ValueError as exc:
+        raise ConfigError(f"{section.where(key)}: {exc}") from None
 
 
 def _address(value: Any, where: str) -> str:

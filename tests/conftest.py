@@ -72,12 +72,20 @@ def short_code() -> str:
 
 @pytest.fixture(scope="session")
 def web_context(config: ClusterConfig, store: Store) -> object:
-    """A NodeContext for a web node named ``web-test`` whose storage is the test ``store``."""
+    """A NodeContext for a web node named ``web-test`` whose storage is the test ``store``,
+    behind a reverse proxy on loopback (so tests can sign in from addresses of their own)."""
     from config.cluster import NodeConfig
     from node.context import NodeContext
     from node.logbuffer import LogBuffer
 
-    node = NodeConfig(name="web-test", host="127.0.0.1", port=0, roles=("web",), http_port=0)
+    node = NodeConfig(
+        name="web-test",
+        host="127.0.0.1",
+        port=0,
+        roles=("web",),
+        http_port=0,
+        trusted_proxies=("127.0.0.0/8",),  # the test client stands for a proxy's clients
+    )
     return NodeContext(
         config=config, node=node, cookie=secrets.token_bytes(16), logs=LogBuffer(), store=store
     )

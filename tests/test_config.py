@@ -63,6 +63,9 @@ _DELETE = object()
         (["nodes", "hub", "roles"], ["web", "chef"], "nodes.hub.roles"),
         (["nodes", "kiosk-1", "port"], 7410, "already used by hub"),
         (["nodes", "Bad Name"], {"host": "127.0.0.1", "port": 7500, "roles": []}, "nodes.Bad Name"),
+        (["nodes", "hub", "trusted_proxies"], ["10.0.0.300"], "nodes.hub.trusted_proxies"),
+        (["nodes", "hub", "trusted_proxies"], "10.0.0.7", "nodes.hub.trusted_proxies"),
+        (["nodes", "kiosk-1", "trusted_proxies"], ["10.0.0.7"], "only nodes with the web role"),
         (["cookie"], {}, "cookie"),
         (["cookie", "secret"], "hunter2", "cookie.secret: unknown key"),
     ],
@@ -121,3 +124,12 @@ def test_the_cluster_manager_reports_a_bad_config_and_exits_non_zero(tmp_path: P
     )
     assert result.returncode == 1
     assert "cassandra.local.nodes: expected an integer from 1 to 9, got 40" in result.stderr
+
+
+def test_trusted_proxies_are_networks(tmp_path: Path) -> None:
+    path = tmp_path / "cluster.yaml"
+    path.write_text(
+        yaml.safe_dump(_with(["nodes", "hub", "trusted_proxies"], ["10.0.0.7", "fd00::/64"]))
+    )
+    assert cluster.load(path).nodes["hub"].trusted_proxies == ("10.0.0.7/32", "fd00::/64")
+    assert cluster.load().nodes["hub"].trusted_proxies == ()

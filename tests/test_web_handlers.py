@@ -60,7 +60,7 @@ def client_address() -> str:
 
 class WebCase(AsyncHTTPTestCase):
     """A web app on the test keyspace, a cookie jar with the XSRF token, and a client address
-    of the test's own (sent as X-Real-Ip, which this test server trusts)."""
+    of the test's own (forwarded as by a reverse proxy: the test node trusts loopback ones)."""
 
     context: Any
 
@@ -76,15 +76,12 @@ class WebCase(AsyncHTTPTestCase):
         self.address = client_address()
         return self.app
 
-    def get_httpserver_options(self) -> dict[str, Any]:
-        return {"xheaders": True}
-
     def tearDown(self) -> None:
         super().tearDown()
         self.app.settings["executor"].shutdown(wait=False)
 
     def request(self, path: str, method: str = "GET", **kwargs: Any) -> HTTPResponse:
-        headers = {"X-Real-Ip": self.address, **kwargs.pop("headers", {})}
+        headers = {"X-Forwarded-For": self.address, **kwargs.pop("headers", {})}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         response = self.fetch(
@@ -279,6 +276,22 @@ class TestAdmin(WebCase):
         assert other.code == 429
         self.address = client_address()
         self.login()
+
+    def test_the_session_cookie_is_secure_when_a_trusted_proxy_forwards_https(self) -> None:
+        fields = {"username": self.admin[0], "password": self.admin[1]}
+        self.xsrf()
+        fields["_xsrf"] = self.cookies["_xsrf"]
+        for proto, secure in (("https", True), ("http", False)):
+            response = self.request(
+                "/admin/login",
+                "POST",
+                body=urlencode(fields),
+                headers={"X-Forwarded-Proto": proto},
+            )
+            cookie = next(
+                c for c in response.headers.get_list("Set-Cookie") if c.startswith(SESSION_COOKIE)
+            )
+            assert response.code == 303 and ("; Secure" in cookie) is secure, cookie
 
     def test_logging_out_ends_the_session_for_a_copied_cookie_too(self) -> None:
         self.login()

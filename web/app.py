@@ -19,6 +19,7 @@ from web import admin, api, public
 from web.assets import AssetHandler
 from web.auth import LoginHandler, LogoutHandler
 from web.bodylimit import BodyLimitedApplication
+from web.proxies import TrustedProxies
 
 HERE = Path(__file__).resolve().parent
 STORAGE_THREADS = 32
@@ -72,6 +73,7 @@ def make_app(
     return BodyLimitedApplication(
         routes,
         context=context,
+        proxies=TrustedProxies(context.node.trusted_proxies),
         executor=ThreadPoolExecutor(storage_threads, thread_name_prefix="web-storage"),
         template_path=str(HERE / "templates"),
         static_path=str(HERE / "static"),

@@ -17,7 +17,7 @@ class LoginHandler(BaseHandler):
     async def post(self) -> None:
         username = self.text("username").strip().lower()
         password = self.text("password")
-        keys = (f"address:{self.request.remote_ip}", f"user:{username}"[:MAX_KEY])
+        keys = (f"address:{self.origin.address}", f"user:{username}"[:MAX_KEY])
         try:
             attempt = await self.storage(lambda s: s.login_failures.attempt(*keys))
         except Refusal as refused:

@@ -3,6 +3,7 @@ understands (an HTML page, or JSON for the API), form input, and the signed-in a
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -25,6 +26,7 @@ from storage.errors import (
 )
 from storage.flow import Flow
 from storage.store import Store
+from web.proxies import Origin, TrustedProxies
 
 T = TypeVar("T")
 
@@ -60,6 +62,12 @@ class BaseHandler(tornado.web.RequestHandler):
     @property
     def context(self) -> NodeContext:
         return self.application.settings["context"]
+
+    @functools.cached_property
+    def origin(self) -> Origin:
+        """The client's address and scheme, through trusted proxies (:mod:`web.proxies`)."""
+        proxies: TrustedProxies = self.application.settings["proxies"]
+        return proxies.origin(self.request)
 
     def prepare(self) -> None:
         if len(self.request.body) > self.max_body:
@@ -148,7 +156,7 @@ class BaseHandler(tornado.web.RequestHandler):
             expires_days=None,
             httponly=True,
             samesite="Strict",
-            secure=self.request.protocol == "https",
+            secure=self.origin.scheme == "https",
         )
 
     def set_default_headers(self) -> None:

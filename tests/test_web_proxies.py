@@ -1,0 +1,53 @@
+"""Where a request comes from behind reverse proxies: forwarded headers count only from a
+trusted proxy."""
+
+from __future__ import annotations
+
+from tornado.httputil import HTTPHeaders, HTTPServerRequest
+
+from web.proxies import Origin, TrustedProxies
+
+PROXIES = TrustedProxies(["10.0.0.0/24", "fd00::/64"])
+
+
+def request_from(peer: str, **headers: str) -> HTTPServerRequest:
+    """A request as Tornado's server builds it, from ``peer``, over plain HTTP."""
+    request = HTTPServerRequest("POST", "/admin/login", headers=HTTPHeaders(headers))
+    request.remote_ip = peer
+    return request
+
+
+def test_an_untrusted_peer_is_the_client_whatever_it_forwards() -> None:
+    forged = request_from("203.0.113.9", **{"X-Forwarded-For": "1.2.3.4"}, **_https())
+    assert PROXIES.origin(forged) == Origin("203.0.113.9", "http")
+    assert TrustedProxies([]).origin(request_from("10.0.0.5")) == Origin("10.0.0.5", "http")
+
+
+def test_a_trusted_proxy_forwards_the_client_and_scheme() -> None:
+    forwarded = request_from("10.0.0.5", **{"X-Forwarded-For": "198.51.100.7"}, **_https())
+    assert PROXIES.origin(forwarded) == Origin("198.51.100.7", "https")
+    ipv6 = request_from("fd00::2", **{"X-Forwarded-For": "2001:db8::1"})
+    assert PROXIES.origin(ipv6) == Origin("2001:db8::1", "http")
+
+
+def test_the_client_is_the_nearest_hop_that_is_not_a_trusted_proxy() -> None:
+    chain = "1.2.3.4, 198.51.100.7, 10.0.0.9"  # a forged first hop, the client, a 2nd proxy
+    assert PROXIES.origin(request_from("10.0.0.5", **{"X-Forwarded-For": chain})).address == (
+        "198.51.100.7"
+    )
+    only_proxies = request_from("10.0.0.5", **{"X-Forwarded-For": "10.0.0.9"})
+    assert PROXIES.origin(only_proxies).address == "10.0.0.9"
+
+
+def test_malformed_forwarded_headers_fall_back_to_what_is_known() -> None:
+    garbage = request_from(
+        "10.0.0.5", **{"X-Forwarded-For": "<script>, unknown", "X-Forwarded-Proto": "gopher"}
+    )
+    assert PROXIES.origin(garbage) == Origin("10.0.0.5", "http")
+    bad_hop = request_from("10.0.0.5", **{"X-Forwarded-For": "198.51.100.7, nonsense, 10.0.0.9"})
+    assert PROXIES.origin(bad_hop).address == "10.0.0.9"
+    assert PROXIES.origin(request_from("10.0.0.5")) == Origin("10.0.0.5", "http")
+
+
+def _https() -> dict[str, str]:
+    return {"X-Forwarded-Proto": "https"}
