@@ -81,40 +81,55 @@ class _Load(Side):
         return self._drive(count, rate)
 
     def _drive(self, count: int, rate: float | None) -> Figures:
-        option_of = {_Connection("127.0.0.1", self._port): option for option in self.options}
-        connections = list(option_of)
         latencies: list[float] = []
         errors = 0
         began: dict[_Connection, float] = {}
-        idle = list(connections)
+        option_of: dict[_Connection, uuid.UUID] = {}
+        idle: list[_Connection] = []
         sent = 0
-        started = time.perf_counter()
         with selectors.DefaultSelector() as selector:
-            for connection in connections:
+
+            def connect(option_id: uuid.UUID) -> None:
+                connection = _Connection("127.0.0.1", self._port)
+                option_of[connection] = option_id
                 selector.register(connection.socket, selectors.EVENT_READ, connection)
-            while len(latencies) + errors < count:
-                now = time.perf_counter()
-                while idle and sent < count and (rate is None or started + sent / rate <= now):
-                    connection = idle.pop()
-                    body = _signup_body(next(self.numbers), option_of[connection])
-                    connection.post("/api/v1/signups", body)
-                    began[connection] = now if rate is None else started + sent / rate
-                    sent += 1
-                wait = None
-                if rate is not None and idle and sent < count:
-                    wait = max(0.0, started + sent / rate - now)
-                for key, _ in selector.select(wait):
-                    connection = key.data
-                    status = connection.receive()
-                    if status is None:
-                        continue
-                    if status == 201:
-                        latencies.append(time.perf_counter() - began[connection])
-                    else:
-                        errors += 1
-                    idle.append(connection)
-        for connection in connections:
-            connection.close()
+                idle.append(connection)
+
+            try:
+                for option_id in self.options:
+                    connect(option_id)
+                started = time.perf_counter()
+                while len(latencies) + errors < count:
+                    now = time.perf_counter()
+                    while idle and sent < count and (rate is None or started + sent / rate <= now):
+                        connection = idle.pop()
+                        body = _signup_body(next(self.numbers), option_of[connection])
+                        connection.post("/api/v1/signups", body)
+                        began[connection] = now if rate is None else started + sent / rate
+                        sent += 1
+                    wait = None
+                    if rate is not None and idle and sent < count:
+                        wait = max(0.0, started + sent / rate - now)
+                    for key, _ in selector.select(wait):
+                        connection = key.data
+                        try:
+                            status = connection.receive()
+                        except (OSError, RuntimeError):  # counted; a new connection goes on
+                            errors += 1
+                            selector.unregister(connection.socket)
+                            connection.close()
+                            connect(option_of.pop(connection))
+                            continue
+                        if status is None:
+                            continue
+                        if status == 201:
+                            latencies.append(time.perf_counter() - began[connection])
+                        else:
+                            errors += 1
+                        idle.append(connection)
+            finally:
+                for connection in option_of:
+                    connection.close()
         return figures(latencies, time.perf_counter() - started, errors)
 
 
@@ -179,7 +194,8 @@ def serve(keyspace: str, pipe: Connection) -> None:
         )
         server = WebServer(make_app(context), "127.0.0.1", 0)
         server.start()
-        gc.freeze()  # as a node does once started (node.process)
+        gc.collect()  # as a node does once started (node.process)
+        gc.freeze()
         pipe.send(server.port)
         pipe.recv()
         server.stop()

@@ -329,9 +329,12 @@ def _networks(section: _Section, key: str) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise ConfigError(f"{section.where(key)}: expected a list of IP addresses or networks")
     try:
-        return tuple(str(ipaddress.ip_network(str(item), strict=False)) for item in value)
-    except ValueError as exc:
+        networks = tuple(ipaddress.ip_network(str(item)) for item in value)
+    except ValueError as exc:  # such as 10.0.0.7/8: host bits set, probably a typo
         raise ConfigError(f"{section.where(key)}: {exc}") from None
+    if any(network.prefixlen == 0 for network in networks):
+        raise ConfigError(f"{section.where(key)}: a /0 network would trust every client")
+    return tuple(map(str, networks))
 
 
 def _address(value: Any, where: str) -> str:

@@ -1,23 +1,27 @@
 """Failed logins per key (a client address, a username) over a sliding window, in Cassandra so
 that every web node, and a restarted one, counts the same failures::
 
-    attempt = login_failures.attempt(f"address:{ip}", f"user:{name}")  # or Throttled
-    if password_is_right:
-        login_failures.succeeded(attempt)  # otherwise it stays counted as a failure
+    keys = (f"address:{ip}", f"user:{name}")
+    if login_failures.check(keys, lambda: admins.verify(name, password)):  # or Throttled
+        ...  # signed in; a wrong password stays counted as a failure
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
 from cassandra.util import min_uuid_from_time, unix_time_from_uuid1, uuid_from_time
 
 from storage import validate
-from storage.errors import Throttled, ValidationError
+from storage.errors import StorageError, Throttled, ValidationError
 from storage.session import Database
+
+log = logging.getLogger(__name__)
 
 MAX_FAILURES = 5
 """Failed logins allowed per key within :data:`WINDOW_S`."""
@@ -28,7 +32,7 @@ MAX_KEY = 200
 
 @dataclass(frozen=True)
 class Attempt:
-    """A login attempt counted against its keys: a failure unless it :meth:`succeeded`."""
+    """A login attempt counted against its keys: a failure unless it is released."""
 
     keys: tuple[str, ...]
     at: UUID
@@ -52,35 +56,65 @@ class LoginFailures:
         self.window_s = float(window_s)
         self._ttl_s = math.ceil(self.window_s)
 
+    def check(self, keys: Sequence[str], password_is_right: Callable[[], bool]) -> bool:
+        """Whether a login's password is right (``password_is_right()``), the login counted
+        against ``keys`` as a failure unless it is: the whole of :meth:`attempt`, then
+        :meth:`release` when right, or when checking the password failed (an outage is not a
+        wrong password). Raises :class:`Throttled` without checking the password."""
+        attempt = self.attempt(*keys)
+        try:
+            right = password_is_right()
+        except BaseException:
+            self._forget(attempt)
+            raise
+        if right:
+            self.release(attempt)
+        return right
+
     def attempt(self, *keys: str) -> Attempt:
         """Count a login attempt against every one of ``keys``; it stays counted as a failure
-        unless :meth:`succeeded` is called.
+        unless it is released.
 
         Raises :class:`Throttled` (and counts nothing) when a key already has ``max_failures``
         failed or ongoing attempts within the window; its ``wait_s`` runs until the oldest of
-        them leaves the window.
+        them leaves the window. A throttled key is refused on a read alone, so a flood of
+        attempts at it writes nothing.
         """
-        attempt = Attempt(tuple(map(_key, keys)), uuid_from_time(time.time()))
-        self._each_key(attempt, _INSERT, self._ttl_s)
+        keys = tuple(map(_key, keys))
+        self._refuse_if_throttled(keys)
+        attempt = Attempt(keys, uuid_from_time(time.time()))
+        try:
+            self._each_key(attempt, _INSERT, self._ttl_s)
+            self._refuse_if_throttled(keys, besides=attempt.at)
+        except BaseException:
+            self._forget(attempt)
+            raise
+        return attempt
+
+    def release(self, attempt: Attempt) -> None:
+        """The attempt no longer counts (its password was right)."""
+        self._each_key(attempt, _DELETE)
+
+    def _forget(self, attempt: Attempt) -> None:
+        """Release ``attempt`` on the way out of an error (which is the one to raise)."""
+        try:
+            self.release(attempt)
+        except StorageError as exc:
+            log.warning("a login attempt stays counted until its window ends: %s", exc)
+
+    def _refuse_if_throttled(self, keys: tuple[str, ...], besides: UUID | None = None) -> None:
         since = min_uuid_from_time(time.time() - self.window_s)
         pending = [
-            self._db.submit(_SELECT, (key, since, self.max_failures + 1), op="read")
-            for key in attempt.keys
+            self._db.submit(_SELECT, (key, since, self.max_failures + 1), op="read") for key in keys
         ]
         wait = 0.0
         for query in pending:
-            others = [row["at"] for row in query.result() if row["at"] != attempt.at]
+            others = [row["at"] for row in query.result() if row["at"] != besides]
             if len(others) >= self.max_failures:
                 oldest = unix_time_from_uuid1(others[self.max_failures - 1])
                 wait = max(wait, oldest + self.window_s - time.time())
         if wait > 0:
-            self._each_key(attempt, _DELETE)
             raise Throttled(wait)
-        return attempt
-
-    def succeeded(self, attempt: Attempt) -> None:
-        """The attempt's password was right: it no longer counts."""
-        self._each_key(attempt, _DELETE)
 
     def _each_key(self, attempt: Attempt, cql: str, *extra: object) -> None:
         pending = [

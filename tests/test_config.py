@@ -65,6 +65,8 @@ _DELETE = object()
         (["nodes", "Bad Name"], {"host": "127.0.0.1", "port": 7500, "roles": []}, "nodes.Bad Name"),
         (["nodes", "hub", "trusted_proxies"], ["10.0.0.300"], "nodes.hub.trusted_proxies"),
         (["nodes", "hub", "trusted_proxies"], "10.0.0.7", "nodes.hub.trusted_proxies"),
+        (["nodes", "hub", "trusted_proxies"], ["10.0.0.7/8"], "has host bits set"),
+        (["nodes", "hub", "trusted_proxies"], ["::/0"], "would trust every client"),
         (["nodes", "kiosk-1", "trusted_proxies"], ["10.0.0.7"], "only nodes with the web role"),
         (["cookie"], {}, "cookie"),
         (["cookie", "secret"], "hunter2", "cookie.secret: unknown key"),

@@ -11,7 +11,7 @@ import pytest
 
 from config.cluster import ClusterConfig
 from storage.admin_sessions import SESSION_S
-from storage.errors import Throttled, ValidationError
+from storage.errors import CassandraUnavailable, Throttled, ValidationError
 from storage.login_failures import MAX_KEY, WINDOW_S, LoginFailures
 from storage.session import Database
 from storage.store import Store
@@ -88,7 +88,7 @@ def test_failures_recorded_on_one_node_throttle_another(
         there = LoginFailures(other_db)
         for _ in range(4):
             here.attempt(key)  # never succeeded: failures
-        there.succeeded(there.attempt(key))  # a fifth, right one does not count
+        there.release(there.attempt(key))  # a fifth, right one does not count
         here.attempt(key, other_key)
         with pytest.raises(Throttled) as refused:
             there.attempt(other_key, key)
@@ -120,6 +120,41 @@ def test_attempts_made_at_once_count_each_other(config: ClusterConfig, store: St
         failures.attempt(key)
 
 
+def test_a_check_counts_only_a_wrong_password(store: Store) -> None:
+    failures = LoginFailures(store.db, max_failures=2)
+    key = unique_key()
+
+    def outage() -> bool:
+        raise CassandraUnavailable("no replica answered")
+
+    for _ in range(3):
+        assert failures.check([key], lambda: True)  # right: forgotten
+        with pytest.raises(CassandraUnavailable):
+            failures.check([key], outage)  # not a wrong password: forgotten too
+    assert counted(store, key) == 0
+    assert not failures.check([key], lambda: False)
+    assert not failures.check([key], lambda: False)
+    with pytest.raises(Throttled):
+        failures.check([key], lambda: pytest.fail("a throttled login checked its password"))
+
+
+def test_a_throttled_key_is_refused_without_writing(store: Store) -> None:
+    failures = LoginFailures(store.db, max_failures=2)
+    key = unique_key()
+    failures.attempt(key)
+    failures.attempt(key)
+    for _ in range(20):
+        with pytest.raises(Throttled):
+            failures.attempt(key)
+    assert counted(store, key) == 2
+
+
+def counted(store: Store, key: str) -> int:
+    """How many attempts count against ``key`` now."""
+    rows = store.db.execute("SELECT at FROM login_failures WHERE key = ?", (key,))
+    return len(rows)
+
+
 def test_the_wait_runs_until_the_oldest_of_the_latest_failures_is_out_of_the_window(
     store: Store,
 ) -> None:
@@ -141,7 +176,7 @@ def test_failures_older_than_the_window_no_longer_count(store: Store) -> None:
         failures.attempt(key)
     assert 0 < refused.value.wait_s <= 1
     time.sleep(1.2)
-    failures.succeeded(failures.attempt(key))
+    failures.release(failures.attempt(key))
 
 
 def test_keys_and_settings_are_checked(store: Store) -> None:

@@ -53,9 +53,9 @@ def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tu
 
 
 def client_address() -> str:
-    """An address no other test (or earlier run) signs in from: failed logins are counted per
-    address in Cassandra for 5 minutes."""
-    return "2001:db8::" + ":".join(secrets.token_hex(2) for _ in range(3))
+    """An address in a /64 no other test (or earlier run) signs in from: failed logins are
+    counted per IPv6 /64 in Cassandra for 5 minutes."""
+    return "2001:db8:" + ":".join(secrets.token_hex(2) for _ in range(2)) + "::1"
 
 
 class WebCase(AsyncHTTPTestCase):
@@ -274,6 +274,8 @@ class TestAdmin(WebCase):
             assert self.post("/admin/login", {"username": nobody, "password": "guess"}).code == 403
         other = self.post("/admin/login", {"username": self.admin[0], "password": self.admin[1]})
         assert other.code == 429
+        self.address = self.address.replace("::1", "::beef")  # the same /64: blocked too
+        assert self.post("/admin/login", {"username": self.admin[0], "password": "x"}).code == 429
         self.address = client_address()
         self.login()
 

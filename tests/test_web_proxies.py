@@ -46,6 +46,23 @@ def test_malformed_forwarded_headers_fall_back_to_what_is_known() -> None:
     assert PROXIES.origin(garbage) == Origin("10.0.0.5", "http")
     bad_hop = request_from("10.0.0.5", **{"X-Forwarded-For": "198.51.100.7, nonsense, 10.0.0.9"})
     assert PROXIES.origin(bad_hop).address == "10.0.0.9"
+
+
+def test_addresses_are_read_as_proxies_write_them() -> None:
+    for written, client in [
+        ("198.51.100.7:5123", "198.51.100.7"),
+        ("[2001:DB8::1]:443", "2001:db8::1"),
+        ("::ffff:198.51.100.7", "198.51.100.7"),
+    ]:
+        request = request_from("10.0.0.5", **{"X-Forwarded-For": written})
+        assert PROXIES.origin(request).address == client
+    mapped_proxy = request_from("::ffff:10.0.0.5", **{"X-Forwarded-For": "198.51.100.7"})
+    assert PROXIES.origin(mapped_proxy).address == "198.51.100.7"
+
+
+def test_the_nearest_proxy_says_which_scheme() -> None:
+    request = request_from("10.0.0.5", **{"X-Forwarded-Proto": "http, https"})
+    assert PROXIES.origin(request).scheme == "https"
     assert PROXIES.origin(request_from("10.0.0.5")) == Origin("10.0.0.5", "http")
 
 

@@ -4,6 +4,8 @@ username across the cluster (storage's ``LoginFailures``)."""
 
 from __future__ import annotations
 
+import ipaddress
+
 from storage.login_failures import MAX_KEY
 from web.base import SESSION_COOKIE, BaseHandler, Refusal
 
@@ -17,18 +19,19 @@ class LoginHandler(BaseHandler):
     async def post(self) -> None:
         username = self.text("username").strip().lower()
         password = self.text("password")
-        keys = (f"address:{self.origin.address}", f"user:{username}"[:MAX_KEY])
+        keys = (f"address:{_throttled_address(self.origin.address)}", f"user:{username}"[:MAX_KEY])
         try:
-            attempt = await self.storage(lambda s: s.login_failures.attempt(*keys))
+            right = await self.storage(
+                lambda s: s.login_failures.check(keys, lambda: s.admins.verify(username, password))
+            )
         except Refusal as refused:
             if refused.status_code != 429:
                 raise
             self._refuse(429, refused.message)
             return
-        if not await self.storage(lambda s: s.admins.verify(username, password)):
-            self._refuse(403, "Wrong username or password.")  # the attempt counts as failed
+        if not right:
+            self._refuse(403, "Wrong username or password.")
             return
-        await self.storage(lambda s: s.login_failures.succeeded(attempt))
         await self.start_session(username)
         self.redirect(self._next(), status=303)
 
@@ -55,3 +58,15 @@ class LogoutHandler(BaseHandler):
             await self.storage(lambda s: s.admin_sessions.end(session_id))
         self.clear_cookie(SESSION_COOKIE)
         self.redirect("/admin/login", status=303)
+
+
+def _throttled_address(address: str) -> str:
+    """What failed logins are counted against for a client: its IPv4 address, or its IPv6
+    /64 (one subscriber's network: a client can pick any address in it)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address  # no IP address (a Unix socket): the peer as Tornado names it
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)

@@ -3,19 +3,23 @@
 A proxy in front of a web node (nginx, Caddy, a load balancer terminating TLS) connects to the
 node itself: the peer address is the proxy's and the scheme plain HTTP. For a request whose
 peer is one of the node's ``trusted_proxies`` (cluster.yaml), the client is the nearest address
-in ``X-Forwarded-For`` that is not itself a trusted proxy, and the scheme is
-``X-Forwarded-Proto``. From any other peer these headers are ignored: a client can write
-whatever it likes in them. The failed-login throttle counts per :attr:`Origin.address`, and the
-session cookie is marked ``Secure`` when :attr:`Origin.scheme` is ``https``.
+in ``X-Forwarded-For`` that is not itself a trusted proxy (written with or without a port, an
+IPv4-mapped address as IPv4), and the scheme is the nearest ``X-Forwarded-Proto``. From any
+other peer these headers are ignored: a client can write whatever it likes in them. The
+failed-login throttle counts per :attr:`Origin.address`, and the session cookie is marked
+``Secure`` when :attr:`Origin.scheme` is ``https``.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tornado.httputil import HTTPServerRequest
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -35,29 +39,43 @@ class TrustedProxies:
     def origin(self, request: HTTPServerRequest) -> Origin:
         """Where ``request`` comes from (see the module doc)."""
         peer = request.remote_ip
-        if not self._trusts(peer):
+        if not self._trusts(_ip(peer)):
             return Origin(peer, request.protocol)
-        address = peer
+        address = _ip(peer)
         for hop in reversed(request.headers.get("X-Forwarded-For", "").split(",")):
-            hop = hop.strip()
-            if not _is_address(hop):
-                break  # a hop that is no address: keep the last good one
-            address = hop
-            if not self._trusts(hop):
+            ip = _ip(hop)
+            if ip is None:
+                log.warning(
+                    "X-Forwarded-For hop %r is no address; the client is taken to be %s",
+                    hop[:60],
+                    address,
+                )
                 break
-        scheme = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
-        return Origin(address, scheme if scheme in ("http", "https") else request.protocol)
+            address = ip
+            if not self._trusts(ip):
+                break
+        scheme = request.headers.get("X-Forwarded-Proto", "").split(",")[-1].strip().lower()
+        return Origin(str(address), scheme if scheme in ("http", "https") else request.protocol)
 
-    def _trusts(self, address: str | None) -> bool:
-        if not self._networks or not _is_address(address):
-            return False
-        ip = ipaddress.ip_address(address)
-        return any(ip in network for network in self._networks)
+    def _trusts(self, ip: IPAddress | None) -> bool:
+        return ip is not None and any(ip in network for network in self._networks)
 
 
-def _is_address(value: str | None) -> bool:
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _ip(text: str | None) -> IPAddress | None:
+    """The address in ``text`` as proxies write it (``198.51.100.7``, ``198.51.100.7:5123``,
+    ``[2001:db8::1]:443``, an IPv4-mapped IPv6 address), or None."""
+    text = (text or "").strip()
+    if text.startswith("["):
+        text = text[1 : text.find("]")]
+    elif text.count(":") == 1:
+        text = text.split(":")[0]
     try:
-        ipaddress.ip_address(value or "")
+        ip = ipaddress.ip_address(text)
     except ValueError:
-        return False
-    return True
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
