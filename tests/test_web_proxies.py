@@ -3,7 +3,7 @@ trusted proxy."""
 
 from __future__ import annotations
 
-from tornado.httputil import HTTPHeaders, HTTPServerRequest
+from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
 
 from web.proxies import Origin, TrustedProxies
 
@@ -12,7 +12,8 @@ PROXIES = TrustedProxies(["10.0.0.0/24", "fd00::/64"])
 
 def request_from(peer: str, **headers: str) -> HTTPServerRequest:
     """A request as Tornado's server builds it, from ``peer``, over plain HTTP."""
-    request = HTTPServerRequest("POST", "/admin/login", headers=HTTPHeaders(headers))
+    start_line = RequestStartLine("POST", "/admin/login", "HTTP/1.1")
+    request = HTTPServerRequest(headers=HTTPHeaders(headers), start_line=start_line)
     request.remote_ip = peer
     return request
 
