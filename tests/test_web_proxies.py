@@ -13,7 +13,9 @@ PROXIES = TrustedProxies(["10.0.0.0/24", "fd00::/64"])
 def request_from(peer: str, **headers: str) -> HTTPServerRequest:
     """A request as Tornado's server builds it, from ``peer``, over plain HTTP."""
     start_line = RequestStartLine("POST", "/admin/login", "HTTP/1.1")
-    request = HTTPServerRequest(headers=HTTPHeaders(headers), start_line=start_line)
+    request = HTTPServerRequest(
+        headers=HTTPHeaders({"Host": "gather.example", **headers}), start_line=start_line
+    )
     request.remote_ip = peer
     return request
 
