@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import print_json, print_table, run_async
 from config import cluster as cluster_config
+from storage.session import PROTOCOL_VERSION
 
 KEYSPACE = "bench_baseline"
 
@@ -32,7 +33,11 @@ def main() -> None:
 
     config = cluster_config.load()
     levels = config.cassandra.consistency
-    cluster = Cluster(list(config.cassandra.contact_points), port=config.cassandra.port)
+    cluster = Cluster(
+        list(config.cassandra.contact_points),
+        port=config.cassandra.port,
+        protocol_version=PROTOCOL_VERSION,
+    )
     session = cluster.connect()
     factor = config.cassandra.replication_factor
     session.execute(

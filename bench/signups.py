@@ -46,7 +46,7 @@ from config import cluster as cluster_config
 from config.cluster import ClusterConfig
 from storage import migrate
 from storage.registrations import SIGN_UP_CONFIRMED
-from storage.session import Database
+from storage.session import PROTOCOL_VERSION, Database
 from storage.store import Store
 
 CAPACITY = 100_000
@@ -215,6 +215,7 @@ def raw_session(config: ClusterConfig, keyspace: str) -> Iterator[Session]:
     cluster = Cluster(
         list(config.cassandra.contact_points),
         port=config.cassandra.port,
+        protocol_version=PROTOCOL_VERSION,
         execution_profiles={EXEC_PROFILE_DEFAULT: profile},
     )
     try:

@@ -23,6 +23,7 @@ from cassandra import (
     ConsistencyLevel,
     CoordinationFailure,
     OperationTimedOut,
+    ProtocolVersion,
     Timeout,
     Unavailable,
 )
@@ -50,6 +51,9 @@ from storage.flow import Flow, OpClass, Pause, Query, Row
 T = TypeVar("T")
 
 SCHEMA_TIMEOUT_S = 60.0
+PROTOCOL_VERSION = ProtocolVersion.V5
+"""The native protocol of Cassandra 4.0 and later (and of the 5.0 the project runs), named so
+that the driver does not first try newer beta versions and log each downgrade."""
 # server error, overloaded, bootstrapping, truncate error, CAS result unknown (protocol v5)
 _TRANSIENT_SERVER_ERRORS = frozenset({0x0000, 0x1001, 0x1002, 0x1003, 0x1700})
 
@@ -85,6 +89,7 @@ class Database:
         self._cluster = Cluster(
             contact_points=list(cassandra.contact_points),
             port=cassandra.port,
+            protocol_version=PROTOCOL_VERSION,
             execution_profiles=profiles,
             connect_timeout=connect_timeout_s,
             control_connection_timeout=connect_timeout_s,

@@ -14,13 +14,18 @@ from cassandra.query import SimpleStatement
 from config.cluster import ClusterConfig
 from storage.localcluster import LocalCluster
 from storage.localcluster.node import running_var
+from storage.session import PROTOCOL_VERSION
 
 KEYSPACE = "foundation_test"
 
 
 @pytest.fixture(scope="module")
 def session(config: ClusterConfig, local_cluster: LocalCluster) -> Iterator[Session]:
-    cluster = Cluster(list(config.cassandra.contact_points), port=config.cassandra.port)
+    cluster = Cluster(
+        list(config.cassandra.contact_points),
+        port=config.cassandra.port,
+        protocol_version=PROTOCOL_VERSION,
+    )
     session = cluster.connect()
     session.execute(
         f"CREATE KEYSPACE IF NOT EXISTS {KEYSPACE} WITH replication = "
