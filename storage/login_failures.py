@@ -57,10 +57,10 @@ class LoginFailures:
         self._ttl_s = math.ceil(self.window_s)
 
     def check(self, keys: Sequence[str], password_is_right: Callable[[], bool]) -> bool:
-        """Whether a login's password is right (``password_is_right()``), the login counted
-        against ``keys`` as a failure unless it is: the whole of :meth:`attempt`, then
-        :meth:`release` when right, or when checking the password failed (an outage is not a
-        wrong password). Raises :class:`Throttled` without checking the password."""
+        """Check a login's password with ``password_is_right()``, counted against ``keys``: a
+        wrong password stays counted as a failure; a right one does not, nor a check that
+        raised (an outage is not a wrong password). Raises :class:`Throttled`, without checking
+        the password, when a key has failed too often (see :meth:`attempt`)."""
         attempt = self.attempt(*keys)
         try:
             right = password_is_right()
