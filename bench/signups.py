@@ -59,14 +59,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--keyspace", default="gather_bench")
     args = parser.parse_args()
-    config = cluster_config.load()
-    with Database(config) as db:
-        migrate.apply(db, config, args.keyspace, say=lambda _: None)
-
-    with (
-        Store(config, node="bench", keyspace=args.keyspace) as store,
-        raw_session(config, args.keyspace) as session,
-    ):
+    with store_and_raw_session(args.keyspace) as (store, session):
         sides = {
             "raw driver": RawSignups(store, session, args.threads),
             "repository": _Ours(store, args.threads),
@@ -199,6 +192,19 @@ class RawSignups(Side):
 def member_phone(n: int) -> str:
     """A distinct North American phone number for sign-up ``n``, written the national way."""
     return f"555-{n // 10_000 % 800 + 200:03d}-{n % 10_000:04d}"
+
+
+@contextlib.contextmanager
+def store_and_raw_session(keyspace: str) -> Iterator[tuple[Store, Session]]:
+    """The bench keyspace brought up to date, then a Store and a bare driver session on it."""
+    config = cluster_config.load()
+    with Database(config) as db:
+        migrate.apply(db, config, keyspace, say=lambda _: None)
+    with (
+        Store(config, node="bench", keyspace=keyspace) as store,
+        raw_session(config, keyspace) as session,
+    ):
+        yield store, session
 
 
 @contextlib.contextmanager

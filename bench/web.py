@@ -45,13 +45,11 @@ from bench.harness import (
     print_table,
     run_threads,
 )
-from bench.signups import RawSignups, Side, member_phone, raw_session
+from bench.signups import RawSignups, Side, member_phone, store_and_raw_session
 from config import cluster as cluster_config
 from config.cluster import NodeConfig
 from node.context import NodeContext
 from node.logbuffer import LogBuffer
-from storage import migrate
-from storage.session import Database
 from storage.store import Store
 from web.app import make_app
 from web.server import WebServer
@@ -245,14 +243,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.paced_rounds < 1:
         parser.error("--paced-rounds must be at least 1")
-    config = cluster_config.load()
-    with Database(config) as db:
-        migrate.apply(db, config, args.keyspace, say=lambda _: None)
-
-    with (
-        Store(config, node="bench", keyspace=args.keyspace) as store,
-        raw_session(config, args.keyspace) as session,
-    ):
+    with store_and_raw_session(args.keyspace) as (store, session):
         ours_end, server_end = multiprocessing.get_context("spawn").Pipe()
         server = multiprocessing.get_context("spawn").Process(
             target=serve, args=(args.keyspace, server_end), daemon=True

@@ -76,9 +76,8 @@ class BaseHandler(tornado.web.RequestHandler):
     async def storage(self, work: Callable[[Store], T]) -> T:
         """``work(store)`` on the storage thread pool, storage errors turned into refusals."""
         store = self._store()
-        executor: ThreadPoolExecutor = self.application.settings["executor"]
         try:
-            return await IOLoop.current().run_in_executor(executor, work, store)
+            return await self.blocking(work, store)
         except StorageError as exc:
             raise refusal(exc) from exc
 
