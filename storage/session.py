@@ -102,33 +102,37 @@ class Database:
             raise CassandraUnavailable(
                 f"cannot reach Cassandra at {points} port {cassandra.port}: {_summary(exc)}"
             ) from exc
-        if keyspace is not None:
-            if keyspace not in self._cluster.metadata.keyspaces:
-                self._cluster.shutdown()
-                raise MigrationError(
-                    f"keyspace {keyspace!r} does not exist: run python -m storage.migrate"
-                )
-            self._session.set_keyspace(keyspace)
+        if keyspace is not None and keyspace not in self._cluster.metadata.keyspaces:
+            self._cluster.shutdown()
+            raise MigrationError(
+                f"keyspace {keyspace!r} does not exist: run python -m storage.migrate"
+            )
+        self._keyspace = keyspace
         self._prepared: dict[str, PreparedStatement] = {}
         self._lock = threading.Lock()
 
     @property
     def keyspace(self) -> str | None:
         """The keyspace unqualified table names refer to."""
-        return self._session.keyspace
+        return self._keyspace
 
     def set_keyspace(self, keyspace: str) -> None:
         """Switch to ``keyspace`` (used by the migration tool once it has created it)."""
-        self._session.set_keyspace(keyspace)
         with self._lock:
+            self._keyspace = keyspace
             self._prepared.clear()
 
     def prepare(self, cql: str) -> PreparedStatement:
-        """The prepared statement for ``cql``, prepared on first use and cached."""
+        """The prepared statement for ``cql``, prepared on first use and cached.
+
+        The keyspace travels with each statement (protocol v5's keyspace flag) rather than as
+        a ``USE`` on every connection: a node that was down while a statement was first
+        prepared is given it, with its keyspace, as soon as the driver sees the node again.
+        """
         statement = self._prepared.get(cql)
         if statement is None:
             with _translated(is_write=False):
-                statement = self._session.prepare(cql)
+                statement = self._session.prepare(cql, keyspace=self._keyspace)
             statement.is_idempotent = _is_read(cql)
             with self._lock:
                 self._prepared[cql] = statement
@@ -230,7 +234,9 @@ class Database:
         """Run one DDL statement and wait until every live node agrees on the new schema."""
         with _translated(is_write=True):
             result = self._session.execute(
-                SimpleStatement(cql), execution_profile="write", timeout=SCHEMA_TIMEOUT_S
+                SimpleStatement(cql, keyspace=self._keyspace),
+                execution_profile="write",
+                timeout=SCHEMA_TIMEOUT_S,
             )
         if not result.response_future.is_schema_agreed and not (
             self._cluster.control_connection.wait_for_schema_agreement(wait_time=SCHEMA_TIMEOUT_S)

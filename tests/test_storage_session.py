@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+import secrets
+import time
+from collections.abc import Callable
 
 import pytest
 from cassandra import ConsistencyLevel, OperationTimedOut, ReadTimeout, Unavailable, WriteTimeout
-from cassandra.cluster import NoHostAvailable
-from cassandra.policies import TokenAwarePolicy
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable
+from cassandra.policies import TokenAwarePolicy, WhiteListRoundRobinPolicy
 
 from config.cluster import ClusterConfig, Consistency
 from storage.errors import CassandraUnavailable, MigrationError, ValidationError, WriteUncertain
-from storage.session import Database, _translate
+from storage.localcluster.manager import LocalCluster
+from storage.session import PROTOCOL_VERSION, Database, _translate
 from storage.store import Store
 
 
@@ -43,6 +47,52 @@ def test_changing_cluster_yaml_changes_the_profiles(config: ClusterConfig, store
 def test_statements_are_prepared_once(store: Store) -> None:
     cql = "SELECT event_id FROM events WHERE event_id = ?"
     assert store.db.prepare(cql) is store.db.prepare(cql)
+
+
+def _prepared_on(address: str, config: ClusterConfig) -> set[bytes]:
+    """The ids of the statements node ``address`` has prepared (its local table)."""
+    only_there = ExecutionProfile(load_balancing_policy=WhiteListRoundRobinPolicy([address]))
+    cluster = Cluster(
+        [address],
+        port=config.cassandra.port,
+        protocol_version=PROTOCOL_VERSION,
+        execution_profiles={EXEC_PROFILE_DEFAULT: only_there},
+    )
+    try:
+        rows = cluster.connect().execute("SELECT prepared_id FROM system.prepared_statements")
+        return {row.prepared_id for row in rows}
+    finally:
+        cluster.shutdown()
+
+
+def _wait_until(condition: Callable[[], bool], what: str, within_s: float = 60) -> None:
+    deadline = time.monotonic() + within_s
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not within {within_s:g} s")
+        time.sleep(0.5)
+
+
+def test_a_node_back_from_an_outage_is_given_the_statements_prepared_meanwhile(
+    store: Store, config: ClusterConfig, local_cluster: LocalCluster
+) -> None:
+    """Else the node answers "unprepared" to each such statement until the driver re-prepares
+    it request by request, which the driver cannot do for a statement inside a batch."""
+    down = local_cluster.node("node3")
+    local_cluster.kill(down.name)
+    try:
+        _wait_until(
+            lambda: not any(h.is_up for h in store.db.hosts() if h.address == down.address),
+            f"the driver to see {down.name} down",
+        )
+        limit = secrets.randbelow(10**9) + 2  # a statement no test prepared before
+        statement = store.db.prepare(f"SELECT title FROM events LIMIT {limit}")
+    finally:
+        local_cluster.start(down.name)
+    _wait_until(
+        lambda: statement.query_id in _prepared_on(down.address, config),
+        f"{down.name} to be given the statement prepared while it was down",
+    )
 
 
 def test_the_driver_view_of_the_hosts(store: Store, config: ClusterConfig) -> None:

@@ -21,7 +21,7 @@ from config.cluster import ClusterConfig
 from storage.localcluster import distribution
 from storage.localcluster.distribution import Distribution
 from storage.localcluster.errors import LocalClusterError
-from storage.localcluster.node import READY_LINE, TEMPLATES, VAR, LocalNode, running_var
+from storage.localcluster.node import READY_LINE, TEMPLATES, VAR, Launch, LocalNode, running_var
 
 NODE_START_TIMEOUT_S = 180.0
 GOSSIP_TIMEOUT_S = 90.0
@@ -95,8 +95,8 @@ class LocalCluster:
                         started.append(node)
                     else:
                         self._say(f"{node.name} {node.address}: already running, reused")
-                for node, offset in pending.values():
-                    self._wait_ready(node, offset)
+                for node, launch in pending.values():
+                    self._wait_ready(node, launch)
             self._wait_gossip()
         except BaseException:
             for node in started:
@@ -110,9 +110,9 @@ class LocalCluster:
             self._say(f"{node.name}: already running")
             return
         self._say(f"{node.name} {node.address}: starting")
-        offset = node.start(self.dist)
+        launch = node.start(self.dist)
         try:
-            self._wait_ready(node, offset)
+            self._wait_ready(node, launch)
             self._wait_gossip()
         except BaseException:
             node.stop(timeout=20)
@@ -222,15 +222,16 @@ class LocalCluster:
         match = re.search(r"used (\d+)K", out)
         return int(match.group(1)) / 1024 if match else None
 
-    def _wait_ready(self, node: LocalNode, log_offset: int) -> None:
+    def _wait_ready(self, node: LocalNode, launch: Launch) -> None:
         deadline = time.monotonic() + NODE_START_TIMEOUT_S
         started = time.monotonic()
         while time.monotonic() < deadline:
-            if node.process() is None:
+            if (ended := launch.exit_status()) is not None:
                 raise LocalClusterError(
-                    f"{node.name} ({node.address}) exited during start-up.\n{node.log_tail()}"
+                    f"{node.name} ({node.address}) exited during start-up ({ended}).\n"
+                    f"{node.log_tail()}"
                 )
-            if READY_LINE in node.log_since(log_offset) and node.accepts_cql():
+            if READY_LINE in node.log_since(launch.log_offset) and node.accepts_cql():
                 self._say(
                     f"{node.name} {node.address}: accepts CQL ({time.monotonic() - started:.0f} s)"
                 )

@@ -30,6 +30,24 @@ _IN_VAR = re.compile(r"/var/cassandra/node[0-9]+/conf/cassandra\.yaml$")
 """Where a node of a Gather checkout keeps its config (any other node is not one of ours)."""
 
 
+@dataclass(frozen=True)
+class Launch:
+    """A JVM just started by :meth:`LocalNode.start`."""
+
+    process: subprocess.Popen[bytes]
+    log_offset: int
+    """The size of system.log before the start: what follows is this run's."""
+
+    def exit_status(self) -> str | None:
+        """How the JVM ended (``exit status 1``, ``killed by SIGKILL``), or None if it runs."""
+        code = self.process.poll()
+        if code is None:
+            return None
+        if code < 0:
+            return f"killed by {signal.Signals(-code).name}"
+        return f"exit status {code}"
+
+
 def balanced_token(index: int, count: int) -> int:
     """The Murmur3 token of node ``index`` of ``count``, evenly spread over the ring."""
     return -(2**63) + (index - 1) * (2**64 // count)
@@ -162,8 +180,8 @@ class LocalNode:
                         f"{_port_holder(host, port)}; stop that process or change cluster.yaml"
                     ) from None
 
-    def start(self, dist: Distribution) -> int:
-        """Launch the JVM in its own session; return the size of system.log before the start."""
+    def start(self, dist: Distribution) -> Launch:
+        """Launch the JVM in its own session."""
         self.write_config()
         (self.home / "tmp").mkdir(exist_ok=True)
         self.check_ports_free()
@@ -179,7 +197,7 @@ class LocalNode:
                 env={**os.environ, "MALLOC_ARENA_MAX": "4", "JAVA_HOME": str(dist.java_home)},
             )
         self.pid_file.write_text(f"{proc.pid}\n")
-        return log_offset
+        return Launch(proc, log_offset)
 
     def accepts_cql(self) -> bool:
         """True when the node's native transport port accepts a connection."""
