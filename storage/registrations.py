@@ -243,9 +243,12 @@ class Registrations:
         party_size: int = 1,
         channel: str = "web",
         idempotency_key: str | None = None,
+        event_id: UUID | None = None,
     ) -> Flow[SignupResult]:
         """Sign ``name`` (and party) up for an option: confirmed if the party fits and nobody
         is waiting, else waitlisted if the option has a waitlist, else :class:`FullError`.
+        With ``event_id``, an option of another event is a :class:`ValidationError` (checked
+        before anything is written).
 
         A retry with the same ``idempotency_key``, or the same contact signing up again while
         registered, returns the existing registration. Raises :class:`ValidationError` (bad
@@ -278,6 +281,8 @@ class Registrations:
                     seats, fresh = (yield from self._reading_seats(option_id)), True
                     if seats is None:
                         raise ValidationError("option_id", "no such sign-up option")
+                if event_id is not None and seats.event_id != event_id:
+                    raise ValidationError("option_id", "belongs to another event")
                 fits = seats.waiting == 0 and seats.taken + party_size <= seats.capacity
                 refusal = _refusal(seats, party_size, fits)
                 if refusal is not None and not fresh:

@@ -92,6 +92,7 @@ def test_every_operation_answers_as_documented(api: str, store: Store) -> None:
         "option_id": str(option.option_id),
         "name": "<i>Api</i>",
         "contact": "api@example.org",
+        "idempotency_key": "api-1",
     }
     cases: list[tuple[str, str, str, Any, bytes | None]] = [
         ("get", "/events", "/events", None, None),
@@ -106,7 +107,14 @@ def test_every_operation_answers_as_documented(api: str, store: Store) -> None:
         ),
         ("post", "/signups", "/signups", signup, None),
         ("post", "/signups", "/signups", signup, None),
-        ("post", "/signups", "/signups", {**signup, "contact": "waiting@example.org"}, None),
+        ("post", "/signups", "/signups", {**signup, "idempotency_key": "api-2"}, None),
+        (
+            "post",
+            "/signups",
+            "/signups",
+            {**signup, "contact": "waiting@example.org", "idempotency_key": "api-3"},
+            None,
+        ),
         (
             "post",
             "/signups",
@@ -148,7 +156,7 @@ def test_every_operation_answers_as_documented(api: str, store: Store) -> None:
                 document,
             )
             seen.setdefault(("/registrations/{ref}", "get"), set()).add(status)
-    assert statuses[4:10] == [201, 200, 201, 409, 400, 400]
+    assert statuses[4:11] == [201, 200, 409, 201, 409, 400, 400]
     documented = {(path, method) for path, ops in document["paths"].items() for method in ops}
     assert documented == set(seen), documented ^ set(seen)
     waiting_ref = store.registrations.registrations(option.option_id, "waitlisted")[0].ref

@@ -149,6 +149,31 @@ class TestPublicSite(WebCase):
         assert self.store.registrations.get(ref).status == "cancelled"
         assert self.store.registrations.registrations(option.option_id)[0].name == "<b>Ann</b>"
 
+    def test_a_repeated_form_gets_its_code_but_another_with_the_same_contact_does_not(
+        self,
+    ) -> None:
+        event, option = make_event(self.store, "R" + secrets.token_hex(4).upper())
+        signup = f"/events/{event.event_id}/signup"
+        fields = {"option": str(option.option_id), "name": "Cy", "contact": "cy@example.org"}
+        first = self.post(signup, {**fields, "key": "form-1"})
+        again = self.post(signup, {**fields, "key": "form-1"})  # the same form sent twice
+        assert first.code == again.code == 303
+        assert first.headers["Location"] == again.headers["Location"]
+        ref = first.headers["Location"].rsplit("/", 1)[1]
+        other = self.post(signup, {**fields, "name": "Not Cy", "key": "form-2"})
+        assert other.code == 409 and b"already signed up for this option" in other.body
+        assert ref.encode() not in other.body
+        assert b'value="form-2"' not in other.body  # a fresh key for the next attempt
+        assert len(self.store.registrations.registrations(option.option_id)) == 1
+
+    def test_an_option_of_another_event_is_refused_before_anything_is_written(self) -> None:
+        event, _option = make_event(self.store, "E" + secrets.token_hex(4).upper())
+        _other, elsewhere = make_event(self.store, "X" + secrets.token_hex(4).upper())
+        fields = {"option": str(elsewhere.option_id), "name": "Di", "contact": "di@example.org"}
+        response = self.post(f"/events/{event.event_id}/signup", fields)
+        assert response.code == 400 and b"belongs to another event" in response.body
+        assert self.store.registrations.registrations(elsewhere.option_id) == []
+
     def test_full_option_without_waitlist_is_refused_with_the_form_again(self) -> None:
         event, option = make_event(self.store, "F" + secrets.token_hex(4).upper(), 1, False)
         self.store.registrations.sign_up(option.option_id, "First", "first@example.org")

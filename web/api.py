@@ -17,7 +17,14 @@ from storage.registrations import Registration
 from storage.store import Store
 from web.base import BaseHandler, Refusal, error_message
 from web.openapi import DOCUMENT
-from web.public import cancel_own, event_id, event_with_options, registration_by_ref, upcoming
+from web.public import (
+    cancel_own,
+    event_id,
+    event_with_options,
+    own_sign_up,
+    registration_by_ref,
+    upcoming,
+)
 
 
 def option_data(option: SignupOption) -> dict[str, Any]:
@@ -142,17 +149,13 @@ class SignupsApi(ApiHandler):
             option = UUID(str(body.get("option_id")))
         except ValueError:
             raise Refusal(400, "Option id must be a UUID.") from None
+        key = body.get("idempotency_key")
         result = await self.flow(
             lambda s: s.registrations.signing_up(
-                option,
-                body.get("name"),
-                body.get("contact"),
-                body.get("party_size", 1),
-                "web",
-                body.get("idempotency_key"),
+                option, body.get("name"), body.get("contact"), body.get("party_size", 1), "web", key
             )
         )
-        self.send(registration_data(result.registration), 201 if result.created else 200)
+        self.send(registration_data(own_sign_up(result, key)), 201 if result.created else 200)
 
 
 class CancellationsApi(ApiHandler):

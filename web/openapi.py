@@ -88,13 +88,18 @@ DOCUMENT: dict[str, Any] = {
         "/signups": {
             "post": {
                 "summary": "Sign up for an option (confirmed, or waitlisted when full)",
+                "description": (
+                    "Sending the same idempotency_key again returns the same registration "
+                    "(200). A contact already signed up for the option under another key "
+                    "gets 409, without that registration's ref."
+                ),
                 "requestBody": {
                     "required": True,
                     "content": {"application/json": {"schema": _ref("SignupRequest")}},
                 },
                 "responses": {
                     "201": _json(_ref("Registration"), "signed up"),
-                    "200": _json(_ref("Registration"), "already signed up (same key or contact)"),
+                    "200": _json(_ref("Registration"), "sent before with this idempotency_key"),
                     **_errors(400, 409, 413, 415, 503),
                 },
             }

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from storage import times, validate
 from storage.errors import NotFound, ValidationError
 from storage.events import Event, SignupOption
-from storage.registrations import Registration
+from storage.registrations import Registration, SignupResult
 from storage.store import Store
 from web.base import BaseHandler, Refusal, refusal
 
@@ -21,6 +21,11 @@ def event_id(value: str) -> UUID:
         return UUID(value)
     except ValueError:
         raise Refusal(404, "There is no such event.") from None
+
+
+def new_key() -> str:
+    """A fresh idempotency key for a sign-up form."""
+    return secrets.token_urlsafe(16)
 
 
 def upcoming(store: Store) -> list[Event]:
@@ -50,6 +55,21 @@ def cancel_own(store: Store, ref: str, contact: str) -> Registration:
     return store.registrations.cancel(registration.ref).registration
 
 
+def own_sign_up(result: SignupResult, key: str | None) -> Registration:
+    """The registration a sign-up made, or repeated with the same idempotency key.
+
+    An earlier sign-up found by the contact alone is refused (409) rather than shown: its
+    reference code and that contact are all it takes to cancel it, and a contact is no secret.
+    """
+    if not result.created and result.registration.idempotency_key != key:
+        raise Refusal(
+            409,
+            "That phone number or e-mail is already signed up for this option; "
+            "its reference code was given at that sign-up.",
+        )
+    return result.registration
+
+
 def when(event: Event) -> str:
     """The event's start, in its own time zone, for people."""
     local = event.starts_at.astimezone(ZoneInfo(event.time_zone))
@@ -74,7 +94,7 @@ class EventHandler(BaseHandler):
             event=event,
             options=options,
             when=when,
-            key=secrets.token_urlsafe(16),
+            key=new_key(),
             form={},
             error=None,
         )
@@ -96,11 +116,13 @@ class SignupHandler(BaseHandler):
             if option is None:
                 raise Refusal(400, "Choose one of the options.")
             party = self.number("party_size", "Party size", default=1)
+            key = form["key"] or None
             result = await self.flow(
                 lambda s: s.registrations.signing_up(
-                    option, form["name"], form["contact"], party, "web", form["key"] or None
+                    option, form["name"], form["contact"], party, "web", key, the_event
                 )
             )
+            registration = own_sign_up(result, key)
         except Refusal as exc:
             if exc.status_code == 503:
                 raise
@@ -111,14 +133,13 @@ class SignupHandler(BaseHandler):
                 event=event,
                 options=options,
                 when=when,
-                key=form["key"] or secrets.token_urlsafe(16),
+                # the form's key names this attempt: a new one unless nothing was written
+                key=form["key"] if form["key"] and exc.status_code == 400 else new_key(),
                 form=form,
                 error=exc.message,
             )
             return
-        if result.registration.event_id != the_event:
-            raise Refusal(400, "That option belongs to another event.")
-        self.redirect(f"/registrations/{result.registration.ref}", status=303)
+        self.redirect(f"/registrations/{registration.ref}", status=303)
 
 
 class RegistrationHandler(BaseHandler):
