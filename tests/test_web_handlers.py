@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import email.utils
 import json
 import secrets
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -264,6 +265,29 @@ class TestAssets(WebCase):
         versioned = self.request(f"{path}?v={info.version}")
         assert "max-age=31536000" in versioned.headers["Cache-Control"]
         assert self.request(f"/assets/{uuid.uuid4()}").code == 404
+
+    def test_if_modified_since_in_every_http_date_form_and_never_from_the_future(self) -> None:
+        info = self.store.assets.put([b"x"], "text/plain", "x.txt")
+        path = f"/assets/{info.asset_id}"
+        asctime = info.created_at.strftime("%a %b %d %H:%M:%S %Y")  # no zone: read as GMT
+        assert self.request(path, headers={"If-Modified-Since": asctime}).code == 304
+        future = email.utils.format_datetime(datetime.now(UTC) + timedelta(days=1), usegmt=True)
+        assert self.request(path, headers={"If-Modified-Since": future}).code == 200
+
+    def test_a_file_that_is_not_a_recognised_image_is_only_ever_a_download(self) -> None:
+        page = b"<script>fetch('/admin/events')</script>"
+        html = self.store.assets.put([page], "text/html", "menu été.html")
+        served = self.request(f"/assets/{html.asset_id}")
+        assert served.code == 200 and served.body == page
+        assert served.headers["Content-Disposition"] == (
+            "attachment; filename=\"menu__t_.html\"; filename*=UTF-8''menu%20%C3%A9t%C3%A9.html"
+        )
+        assert served.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+        assert served.headers["X-Content-Type-Options"] == "nosniff"
+        icon = self.store.assets.put([PNG], "image/png", "icon.png")
+        shown = self.request(f"/assets/{icon.asset_id}")
+        assert "Content-Disposition" not in shown.headers
+        assert shown.headers["X-Content-Type-Options"] == "nosniff"
 
     def test_image_sniffing(self) -> None:
         assert image_type(PNG) == "image/png"

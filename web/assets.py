@@ -3,17 +3,25 @@
 Strong ETags (the version's SHA-256), Last-Modified, conditional GET (If-None-Match, then
 If-Modified-Since) and single byte ranges (``Range: bytes=a-b``, honoured under If-Range only
 when it names the current version). ``?v=N`` asks for one version, cacheable for ever.
+
+An asset is never a page of this site: every answer forbids scripts and sniffing, and any file
+that is not one of the recognised image formats (an HTML or SVG file uploaded as "any file",
+say) is sent as a download.
 """
 
 from __future__ import annotations
 
 import email.utils
 import re
+import urllib.parse
 from collections.abc import Iterator
+from datetime import UTC
 from uuid import UUID
 
+from storage import times
 from storage.assets import AssetInfo
 from web.base import BaseHandler, Refusal
+from web.images import IMAGE_TYPES
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 LATEST_MAX_AGE_S = 60
@@ -43,6 +51,12 @@ def byte_range(header: str, size: int) -> tuple[int, int] | None:
     return start, end
 
 
+def download_disposition(name: str) -> str:
+    """A ``Content-Disposition`` that saves the file as ``name`` (RFC 6266, any characters)."""
+    fallback = re.sub(r"[^A-Za-z0-9._-]", "_", name) or "download"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{urllib.parse.quote(name)}"
+
+
 class AssetHandler(BaseHandler):
     """Serves one asset's latest (or given) version."""
 
@@ -62,6 +76,10 @@ class AssetHandler(BaseHandler):
             raise Refusal(404, "There is no such file.") from None
         info = await self.storage(lambda s: s.assets.info(asset_id, version))
         self.set_header("Content-Type", info.content_type)
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Content-Security-Policy", "default-src 'none'; sandbox")
+        if info.content_type not in IMAGE_TYPES:
+            self.set_header("Content-Disposition", download_disposition(info.name))
         self.set_header("ETag", etag(info))
         self.set_header("Last-Modified", email.utils.format_datetime(info.created_at, usegmt=True))
         self.set_header("Accept-Ranges", "bytes")
@@ -103,12 +121,14 @@ class AssetHandler(BaseHandler):
         if since is None:
             return False
         try:
-            return (
-                int(info.created_at.timestamp())
-                <= email.utils.parsedate_to_datetime(since).timestamp()
-            )
+            stamp = email.utils.parsedate_to_datetime(since)
         except (TypeError, ValueError):
             return False
+        if stamp.tzinfo is None:  # asctime dates and "-0000": HTTP dates are all GMT
+            stamp = stamp.replace(tzinfo=UTC)
+        if stamp > times.now():  # a date from the future is invalid (RFC 9110 13.1.3)
+            return False
+        return int(info.created_at.timestamp()) <= stamp.timestamp()
 
     def _range(self, info: AssetInfo) -> tuple[int, int] | None:
         header = self.request.headers.get("Range")

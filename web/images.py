@@ -10,6 +10,8 @@ _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
     (b"WEBP", 8, "image/webp"),
 )
 FORMATS = "PNG, JPEG, GIF or WebP"
+IMAGE_TYPES = frozenset(media_type for _, _, media_type in _SIGNATURES)
+"""The formats recognised here: the only types the site shows inline."""
 
 
 def image_type(head: bytes) -> str | None:
