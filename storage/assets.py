@@ -28,6 +28,8 @@ from storage.session import Database, Pending, Row
 CHUNK_SIZE = 256 * 1024
 MAX_SIZE = 64 * 1024 * 1024
 IN_FLIGHT = 4
+MAX_NAME = 200
+"""The longest file name an asset keeps."""
 _CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
 _INSERT_CHUNK = "INSERT INTO asset_chunks (asset_id, version, chunk, data) VALUES (?, ?, ?, ?)"
 _SELECT_CHUNK = "SELECT data FROM asset_chunks WHERE asset_id = ? AND version = ? AND chunk = ?"
@@ -70,7 +72,7 @@ class Assets:
         content_type = validate.text("content_type", content_type, max_len=100).lower()
         if not _CONTENT_TYPE.match(content_type):
             raise ValidationError("content_type", "must be a media type such as image/png")
-        name = validate.text("name", name, max_len=200, required=False)
+        name = validate.text("name", name, max_len=MAX_NAME, required=False)
         asset_id = asset_id or uuid4()
         version = self._claim_version(asset_id, name, content_type)
         try:

@@ -168,7 +168,16 @@ class Events:
         )
         if updated.short_code != event.short_code:
             self._claim_code(updated.short_code, event_id)
-        self._write(updated)
+        applied = self._db.execute(  # never is_open: a concurrent set_open must stand
+            f"UPDATE events SET {', '.join(f'{name} = ?' for name in _FIELDS)}, updated_at = ? "
+            "WHERE event_id = ? IF EXISTS",
+            (*(getattr(updated, name) for name in _FIELDS), updated.updated_at, event_id),
+            op="signup",
+        )[0]["[applied]"]
+        if not applied:  # deleted meanwhile
+            if updated.short_code != event.short_code:
+                self._release_code(updated.short_code, event_id)
+            raise NotFound("event", event_id)
         if updated.short_code != event.short_code:
             self._release_code(event.short_code, event_id)
         return updated

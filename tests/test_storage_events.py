@@ -46,6 +46,45 @@ def test_create_read_list_and_update(store: Store, short_code: str) -> None:
     _event(store, short_code)
 
 
+def test_an_edit_never_reopens_an_event_closed_while_it_was_made(
+    store: Store, short_code: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = _event(store, short_code)
+    read = store.events.get
+
+    def read_then_closed_by_another_admin(event_id: uuid.UUID) -> Event:
+        found = read(event_id)
+        monkeypatch.undo()
+        store.events.set_open(event_id, False)
+        return found
+
+    monkeypatch.setattr(store.events, "get", read_then_closed_by_another_admin)
+    store.events.update(event.event_id, title="Harvest fair, edited")
+    after = store.events.get(event.event_id)
+    assert after.title == "Harvest fair, edited" and not after.is_open
+
+
+def test_an_edit_of_an_event_deleted_while_it_was_made_is_not_found_and_writes_nothing(
+    store: Store, short_code: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = _event(store, short_code)
+    read = store.events.get
+
+    def read_then_deleted_by_another_admin(event_id: uuid.UUID) -> Event:
+        found = read(event_id)
+        monkeypatch.undo()
+        store.events.delete(event_id)
+        return found
+
+    monkeypatch.setattr(store.events, "get", read_then_deleted_by_another_admin)
+    with pytest.raises(NotFound):
+        store.events.update(event.event_id, title="Too late", short_code=short_code + "Y")
+    with pytest.raises(NotFound):
+        store.events.get(event.event_id)
+    with pytest.raises(NotFound):
+        store.events.by_code(short_code + "Y")
+
+
 def test_short_codes_belong_to_one_event(store: Store, short_code: str) -> None:
     _event(store, short_code)
     with pytest.raises(Conflict):

@@ -419,6 +419,28 @@ class TestAdmin(WebCase):
         with pytest.raises(NotFound):
             self.store.events.get(event.event_id)
 
+    def test_a_refused_event_form_leaves_neither_the_event_nor_its_images(self) -> None:
+        self.login()
+        taken = make_event(self.store, "T" + secrets.token_hex(4).upper())[0].short_code
+        title = "Second event " + secrets.token_hex(4)
+        fields = {
+            "title": title,
+            "short_code": taken,
+            "time_zone": "UTC",
+            "starts_at": "2031-06-01T10:00",
+            "ends_at": "2031-06-01T12:00",
+        }
+        before = {info.asset_id for info in self.store.assets.list()}
+        long_name = "photo of the whole congregation " * 10 + ".png"
+        refused = self.upload("/admin/events", fields, {"icon_file": (long_name, PNG)})
+        assert refused.code == 409 and b"belongs to another event" in refused.body
+        assert {info.asset_id for info in self.store.assets.list()} == before
+        assert title not in [event.title for event in self.store.events.list()]
+        fields["short_code"] = "S" + secrets.token_hex(4).upper()
+        assert self.upload("/admin/events", fields, {"icon_file": (long_name, PNG)}).code == 303
+        icon = self.store.assets.info(self.store.events.by_code(fields["short_code"]).icon_asset)
+        assert len(icon.name) == 200 and icon.name.endswith("phot.png")
+
     def test_cluster_page(self) -> None:
         self.login()
         page = self.request("/admin/cluster")

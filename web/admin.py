@@ -20,6 +20,7 @@ from tornado.httputil import HTTPFile
 
 from node.diagnostics import TreeRequest
 from node.notices import KIOSK_CACHE, AssetChanged, KioskChanged
+from storage.assets import MAX_NAME as MAX_ASSET_NAME
 from storage.assets import AssetInfo
 from storage.events import Event
 from storage.registrations import Registration
@@ -51,6 +52,16 @@ def local_time(value: str, zone: str, label: str) -> datetime:
         raise Refusal(400, "Time zone must be an IANA time zone such as America/Chicago.") from None
     except ValueError:
         raise Refusal(400, f"{label} must be a date and time such as 2030-05-01T18:30.") from None
+
+
+def shortened(filename: str, limit: int) -> str:
+    """``filename`` cut to ``limit`` characters, keeping its extension."""
+    if len(filename) <= limit:
+        return filename
+    stem, dot, extension = filename.rpartition(".")
+    if not dot or len(extension) >= limit // 2:
+        return filename[:limit]
+    return stem[: limit - len(extension) - 1] + "." + extension
 
 
 def csv_cell(value: object) -> str:
@@ -87,8 +98,9 @@ class Admin(AdminHandler):
     ) -> AssetInfo:
         """Write a checked upload as a new asset (or version of ``asset_id``); tell the nodes."""
         upload, media_type = checked
+        name = shortened(upload.filename, MAX_ASSET_NAME)
         info = await self.storage(
-            lambda s: s.assets.put(io.BytesIO(upload.body), media_type, upload.filename, asset_id)
+            lambda s: s.assets.put(io.BytesIO(upload.body), media_type, name, asset_id)
         )
         await self.notify(AssetChanged(str(info.asset_id), info.version))
         return info
@@ -127,17 +139,25 @@ class EventForm(Admin):
         return {column: upload for column, upload in checked.items() if upload is not None}
 
     async def save(self, the_event: UUID | None) -> UUID:
-        """Create (``the_event`` None) or change the event from the form; its id."""
+        """Create (``the_event`` None) or change the event from the form; its id.
+
+        The images are stored first and the event written once, with them: a refused form
+        leaves no event behind, and the images it brought are removed again.
+        """
         images = self.images()
         fields = self.event_fields()
-        if the_event is None:
-            the_event = (await self.storage(lambda s: s.events.create(**fields))).event_id
-        else:
+        stored = [(column, await self.store_upload(up)) for column, up in images.items()]
+        fields |= {column: info.asset_id for column, info in stored}
+        try:
+            if the_event is None:
+                return (await self.storage(lambda s: s.events.create(**fields))).event_id
             await self.storage(lambda s: s.events.update(the_event, **fields))
-        changes = {column: (await self.store_upload(up)).asset_id for column, up in images.items()}
-        if changes:
-            await self.storage(lambda s: s.events.update(the_event, **changes))
-        return the_event
+            return the_event
+        except Refusal as exc:
+            if exc.status_code < 500:  # nothing written: the event does not use them
+                for _, info in stored:
+                    await self.storage(lambda s, gone=info.asset_id: s.assets.delete(gone))
+            raise
 
 
 def image_assets(store: Store) -> list[AssetInfo]:
