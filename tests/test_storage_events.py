@@ -4,6 +4,7 @@ registrations."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -46,19 +47,26 @@ def test_create_read_list_and_update(store: Store, short_code: str) -> None:
     _event(store, short_code)
 
 
+def _after_the_next_read(
+    store: Store, monkeypatch: pytest.MonkeyPatch, meanwhile: Callable[[uuid.UUID], object]
+) -> None:
+    """Run ``meanwhile`` (another admin's change) right after the next read of an event."""
+    read = store.events.get
+
+    def read_then_changed(event_id: uuid.UUID) -> Event:
+        found = read(event_id)
+        monkeypatch.undo()
+        meanwhile(event_id)
+        return found
+
+    monkeypatch.setattr(store.events, "get", read_then_changed)
+
+
 def test_an_edit_never_reopens_an_event_closed_while_it_was_made(
     store: Store, short_code: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     event = _event(store, short_code)
-    read = store.events.get
-
-    def read_then_closed_by_another_admin(event_id: uuid.UUID) -> Event:
-        found = read(event_id)
-        monkeypatch.undo()
-        store.events.set_open(event_id, False)
-        return found
-
-    monkeypatch.setattr(store.events, "get", read_then_closed_by_another_admin)
+    _after_the_next_read(store, monkeypatch, lambda e: store.events.set_open(e, False))
     store.events.update(event.event_id, title="Harvest fair, edited")
     after = store.events.get(event.event_id)
     assert after.title == "Harvest fair, edited" and not after.is_open
@@ -68,15 +76,7 @@ def test_an_edit_of_an_event_deleted_while_it_was_made_is_not_found_and_writes_n
     store: Store, short_code: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     event = _event(store, short_code)
-    read = store.events.get
-
-    def read_then_deleted_by_another_admin(event_id: uuid.UUID) -> Event:
-        found = read(event_id)
-        monkeypatch.undo()
-        store.events.delete(event_id)
-        return found
-
-    monkeypatch.setattr(store.events, "get", read_then_deleted_by_another_admin)
+    _after_the_next_read(store, monkeypatch, store.events.delete)
     with pytest.raises(NotFound):
         store.events.update(event.event_id, title="Too late", short_code=short_code + "Y")
     with pytest.raises(NotFound):
