@@ -212,9 +212,13 @@ class TestPublicSite(WebCase):
         body = self.request(f"/events/{event.event_id}").body
         assert b"<script>alert(1)</script>" not in body and b"&lt;script&gt;" in body
 
-    def test_a_body_over_the_server_limit_gets_a_readable_413_without_being_read(self) -> None:
+    def test_a_body_over_its_page_limit_gets_a_readable_413_without_being_read(self) -> None:
         page = self._declare("/cancel", "Content-Length: 999999999")
-        assert page.startswith(b"HTTP/1.1 413") and b"too large (at most 8 MiB)" in page
+        assert page.startswith(b"HTTP/1.1 413") and b"too large (at most 64 KiB)" in page
+        form = self._declare("/cancel?ref=X", f"Content-Length: {64 * 1024 + 1}")
+        assert form.startswith(b"HTTP/1.1 413") and b"too large (at most 64 KiB)" in form
+        upload = self._declare("/admin/assets", "Content-Length: 999999999")
+        assert upload.startswith(b"HTTP/1.1 413") and b"too large (at most 8.06 MiB)" in upload
         api = self._declare("/api/v1/signups", "Content-Length: 999999999")
         body = json.loads(api.partition(b"\r\n\r\n")[2])
         assert body["error"]["status"] == 413

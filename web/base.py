@@ -37,6 +37,16 @@ MAX_FORM = 64 * 1024
 MAX_REQUEST_BODY = MAX_UPLOAD + 64 * 1024
 """What the server reads at all; a larger request is refused before its body is read."""
 SESSION_COOKIE = "gather_admin"
+
+
+def size_text(size: int) -> str:
+    """A byte count for people: ``64 KiB``, ``8.06 MiB``."""
+    for unit, factor in (("MiB", 2**20), ("KiB", 2**10)):
+        if size >= factor:
+            return f"{size / factor:.3g} {unit}"
+    return f"{size} bytes"
+
+
 _STATUS_MESSAGES = {
     400: "The request could not be read.",
     403: "You may not do that.",
@@ -71,7 +81,7 @@ class BaseHandler(tornado.web.RequestHandler):
 
     def prepare(self) -> None:
         if len(self.request.body) > self.max_body:
-            raise Refusal(413, f"What was sent is too large (at most {self.max_body} bytes).")
+            raise Refusal(413, f"What was sent is too large (at most {size_text(self.max_body)}).")
 
     async def storage(self, work: Callable[[Store], T]) -> T:
         """``work(store)`` on the storage thread pool, storage errors turned into refusals."""

@@ -2,10 +2,11 @@
 
 Tornado's own limit (``max_body_size``) answers a bare ``400 Bad Request`` with no text, and
 cannot know a chunked body's size until it has read it. This application wrapper looks at the
-headers as soon as they arrive: a declared ``Content-Length`` over the limit is answered
-``413``, a chunked body ``411 Length Required`` (browsers and API clients send a length for
-forms, uploads and JSON), each with a short page (or, under ``/api/``, a JSON error like the
-API's others); then it closes the connection without reading the body.
+headers as soon as they arrive: a declared ``Content-Length`` over the limit of the handler the
+path leads to (its ``max_body``: a form's 64 KiB unless it takes uploads) is answered ``413``,
+a chunked body ``411 Length Required`` (browsers and API clients send a length for forms,
+uploads and JSON), each with a short page (or, under ``/api/``, a JSON error like the API's
+others); then it closes the connection without reading the body.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from collections.abc import Awaitable
 
 import tornado.web
 from tornado import httputil
+from tornado.routing import PathMatches
 
-from web.base import MAX_REQUEST_BODY
+from web.base import MAX_FORM, MAX_REQUEST_BODY, size_text
 
 
 class BodyLimitedApplication(tornado.web.Application):
@@ -25,13 +27,25 @@ class BodyLimitedApplication(tornado.web.Application):
     def start_request(
         self, server_conn: object, request_conn: httputil.HTTPConnection
     ) -> httputil.HTTPMessageDelegate:
-        return _BodyLimit(super().start_request(server_conn, request_conn), request_conn)
+        return _BodyLimit(self, super().start_request(server_conn, request_conn), request_conn)
+
+    def body_limit(self, path: str) -> int:
+        """The largest body the handler of ``path`` takes (its ``max_body``)."""
+        for rule in self.wildcard_router.rules:
+            matcher = rule.matcher
+            if isinstance(matcher, PathMatches) and matcher.regex.match(path):
+                return min(getattr(rule.target, "max_body", MAX_FORM), MAX_REQUEST_BODY)
+        return MAX_FORM
 
 
 class _BodyLimit(httputil.HTTPMessageDelegate):
     def __init__(
-        self, inner: httputil.HTTPMessageDelegate, connection: httputil.HTTPConnection
+        self,
+        application: BodyLimitedApplication,
+        inner: httputil.HTTPMessageDelegate,
+        connection: httputil.HTTPConnection,
     ) -> None:
+        self._application = application
         self._inner = inner
         self._connection = connection
 
@@ -40,19 +54,22 @@ class _BodyLimit(httputil.HTTPMessageDelegate):
         start_line: httputil.RequestStartLine | httputil.ResponseStartLine,
         headers: httputil.HTTPHeaders,
     ) -> Awaitable[None] | None:
+        path = start_line.path if isinstance(start_line, httputil.RequestStartLine) else ""
+        path = path.partition("?")[0]
         length = headers.get("Content-Length", "")
-        if length.isdigit() and int(length) > MAX_REQUEST_BODY:
-            limit = MAX_REQUEST_BODY // 2**20
+        declared = int(length) if length.isdigit() else 0
+        # the routes are only searched for a large body: the hot path stays cheap
+        limit = self._application.body_limit(path) if declared > MAX_FORM else MAX_FORM
+        if declared > limit:
             refusal = (
                 413,
                 "Payload Too Large",
-                f"What was sent is too large (at most {limit} MiB).",
+                f"What was sent is too large (at most {size_text(limit)}).",
             )
         elif "chunked" in headers.get("Transfer-Encoding", "").lower():
             refusal = (411, "Length Required", "Send the body with its length (Content-Length).")
         else:
             return self._inner.headers_received(start_line, headers)
-        path = start_line.path if isinstance(start_line, httputil.RequestStartLine) else ""
         self._refuse(*refusal, as_json=path.startswith("/api/"))
         return None
 
