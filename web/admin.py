@@ -31,6 +31,7 @@ from web.images import FORMATS, image_type
 from web.public import event_id
 
 TREE_TIMEOUT_S = 2.0
+CSV_PIECE_ROWS = 1000
 _CSV_COLUMNS = ("ref", "option", "status", "name", "contact", "party_size", "channel", "created_at")
 
 
@@ -282,34 +283,38 @@ class RegistrationsCsv(Admin):
         self.set_header(
             "Content-Disposition", f'attachment; filename="registrations-{event.short_code}.csv"'
         )
-        for piece in csv_lines(per_option):
+        pieces = csv_lines(per_option)  # formatted off the loop: sign-ups go on meanwhile
+        while piece := await self.blocking(next, pieces, ""):
             self.write(piece)
-        await self.flush()
+            await self.flush()
+        self.finish()
 
 
 def csv_lines(per_option: list[tuple[Any, list[Registration]]]) -> Iterator[str]:
-    """The CSV text, a header and then one line per registration."""
+    """The CSV text, a header and then one line per registration, in pieces of at most
+    :data:`CSV_PIECE_ROWS` lines."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(_CSV_COLUMNS)
-    for option, registrations in per_option:
-        for r in registrations:
-            writer.writerow(
-                csv_cell(v)
-                for v in (
-                    r.ref,
-                    option.label,
-                    r.status,
-                    r.name,
-                    r.contact,
-                    r.party_size,
-                    r.channel,
-                    r.created_at.isoformat(),
-                )
+    rows = ((option, r) for option, registrations in per_option for r in registrations)
+    for number, (option, r) in enumerate(rows, start=1):
+        writer.writerow(
+            csv_cell(v)
+            for v in (
+                r.ref,
+                option.label,
+                r.status,
+                r.name,
+                r.contact,
+                r.party_size,
+                r.channel,
+                r.created_at.isoformat(),
             )
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
+        )
+        if number % CSV_PIECE_ROWS == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
     yield buffer.getvalue()
 
 
