@@ -166,3 +166,5 @@ def test_every_operation_answers_as_documented(api: str, store: Store) -> None:
     assert status == 200 and answer["status"] == "cancelled"
     status, answer = call(api, "POST", "/api/v1/signups", raw=b"name=x")
     assert status == 400  # a JSON content type with a form body: not JSON
+    status, answer = call(api, "POST", "/api/v1/signups", raw=b"[" * 30000 + b"]" * 30000)
+    assert status == 400 and answer["error"]["message"] == "The body is not valid JSON."

@@ -311,6 +311,21 @@ class TestAdmin(WebCase):
         assert self.post("/admin/logout", {}).code == 303
         assert self.request("/admin/events").code == 302
 
+    def test_a_password_is_checked_exactly_as_set_and_next_stays_a_page_of_the_ui(self) -> None:
+        name, password = "s" + secrets.token_hex(5), "  spaced out  "
+        self.store.admins.create(name, password)
+        trimmed = self.post("/admin/login", {"username": name, "password": password.strip()})
+        assert trimmed.code == 403
+        for target, lands in (
+            ("/admin%0aSet-Cookie:x=1", "/admin/events"),
+            ("https://elsewhere.example/admin", "/admin/events"),
+            ("/admin/kiosks", "/admin/kiosks"),
+        ):
+            signed_in = self.post(
+                f"/admin/login?next={target}", {"username": name, "password": password}
+            )
+            assert signed_in.code == 303 and signed_in.headers["Location"] == lands
+
     def test_failed_logins_are_rate_limited_per_user_and_per_address(self) -> None:
         victim = "v" + secrets.token_hex(5)
         self.store.admins.create(victim, "a right password")

@@ -99,7 +99,7 @@ class ApiHandler(BaseHandler):
             body = json.loads(self.request.body.decode("utf-8"))
         except UnicodeDecodeError:
             raise Refusal(400, "The body is not valid UTF-8.") from None
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested thousands deep
             raise Refusal(400, "The body is not valid JSON.") from None
         if not isinstance(body, dict):
             raise Refusal(400, "The body must be a JSON object.")

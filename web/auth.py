@@ -18,7 +18,7 @@ class LoginHandler(BaseHandler):
 
     async def post(self) -> None:
         username = self.text("username").strip().lower()
-        password = self.text("password")
+        password = self.get_body_argument("password", "", strip=False)  # exactly as set
         keys = (f"address:{_throttled_address(self.origin.address)}", f"user:{username}"[:MAX_KEY])
         try:
             right = await self.storage(
@@ -42,8 +42,9 @@ class LoginHandler(BaseHandler):
         )
 
     def _next(self) -> str:
-        target = self.get_argument("next", "/admin/events")
-        if not target.startswith("/admin") or target.startswith("//"):
+        """Where to go once signed in: a page of the management UI, never another site."""
+        target = self.get_argument("next", "/admin/events", strip=False)
+        if not target.startswith("/admin") or not target.isprintable() or " " in target:
             return "/admin/events"
         return target
 
