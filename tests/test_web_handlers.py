@@ -460,6 +460,21 @@ class TestAdmin(WebCase):
         icon = self.store.assets.info(self.store.events.by_code(fields["short_code"]).icon_asset)
         assert len(icon.name) == 200 and icon.name.endswith("phot.png")
 
+    def test_a_kiosk_form_with_an_empty_event_choice_keeps_the_others(self) -> None:
+        self.login()
+        self.xsrf()
+        kiosk = "k" + secrets.token_hex(4)
+        event, _ = make_event(self.store, "K" + secrets.token_hex(4).upper())
+        fields = [
+            ("_xsrf", self.cookies["_xsrf"]),
+            ("kiosk_id", kiosk),
+            ("event", ""),
+            ("event", str(event.event_id)),
+            (f"order_{event.event_id}", "1"),
+        ]
+        assert self.request("/admin/kiosks", "POST", body=urlencode(fields)).code == 303
+        assert self.store.kiosks.get(kiosk).event_ids == (event.event_id,)
+
     def test_cluster_page(self) -> None:
         self.login()
         page = self.request("/admin/cluster")

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from tornado.httputil import HTTPFile
 
 from node.diagnostics import TreeRequest
+from node.link import LinkError
 from node.notices import KIOSK_CACHE, AssetChanged, KioskChanged
 from storage.assets import MAX_NAME as MAX_ASSET_NAME
 from storage.assets import AssetInfo
@@ -395,7 +396,8 @@ class KiosksAdmin(Admin):
         chosen = []
         for raw in self.get_body_arguments("event"):
             the_event = uuid_or_none(raw, "Event")
-            chosen.append((self.number(f"order_{raw}", "Order", default=0), str(the_event)))
+            if the_event is not None:
+                chosen.append((self.number(f"order_{raw}", "Order", default=0), str(the_event)))
         event_ids = [UUID(e) for _, e in sorted(chosen)]
         kiosk_id = self.text("kiosk_id").strip()
         welcome = self.text("welcome")
@@ -437,12 +439,15 @@ class ClusterAdmin(Admin):
             return trees
         asks: dict[str, Future[Any]] = {}
         for peer in link.peers():
-            if peer.up:
+            if not peer.up:
+                trees[peer.name] = "the link to this node is down"
+                continue
+            try:
                 asks[peer.name] = link.ask_future(
                     peer.name, "root/diagnostics", TreeRequest(), TREE_TIMEOUT_S
                 )
-            else:
-                trees[peer.name] = "the link to this node is down"
+            except LinkError as exc:  # went down since, or too far behind
+                trees[peer.name] = f"no answer: {exc}"
         for name, future in asks.items():
             try:
                 trees[name] = list(ActorInfo.from_dict(future.result(TREE_TIMEOUT_S)).walk())
