@@ -1,5 +1,7 @@
 """Failed logins per key (a client address, a username) over a sliding window, in Cassandra so
-that every web node, and a restarted one, counts the same failures::
+that every web node, and a restarted one, counts the same failures. Any other guess at a
+secret is counted the same way under a key of its own (``cancel:<client>`` for cancellation
+codes)::
 
     keys = (f"address:{ip}", f"user:{name}")
     if login_failures.check(keys, lambda: admins.verify(name, password)):  # or Throttled

@@ -150,6 +150,21 @@ class TestPublicSite(WebCase):
         assert self.store.registrations.get(ref).status == "cancelled"
         assert self.store.registrations.registrations(option.option_id)[0].name == "<b>Ann</b>"
 
+    def test_guessing_codes_to_cancel_is_throttled_per_client(self) -> None:
+        _event, option = make_event(self.store, "G" + secrets.token_hex(4).upper())
+        ref = self.store.registrations.sign_up(
+            option.option_id, "Gil", "gil@example.org"
+        ).registration.ref
+        prefix = ref.split("-")[0]
+        for number in range(2, 7):  # the numbers next to one's own, with a contact one knows
+            guess = self.post(
+                "/cancel", {"ref": f"{prefix}-{number}", "contact": "gil@example.org"}
+            )
+            assert guess.code == 404
+        refused = self.post("/cancel", {"ref": ref, "contact": "gil@example.org"})
+        assert refused.code == 429 and b"Too many failed attempts" in refused.body
+        assert self.store.registrations.get(ref).status == "confirmed"
+
     def test_a_repeated_form_gets_its_code_but_another_with_the_same_contact_does_not(
         self,
     ) -> None:

@@ -166,7 +166,8 @@ class CancellationsApi(ApiHandler):
         ref, contact = body.get("ref"), body.get("contact")
         if not isinstance(ref, str) or not isinstance(contact, str):
             raise Refusal(400, "Send the registration's ref and its phone or e-mail as text.")
-        registration = await self.storage(lambda s: cancel_own(s, ref, contact))
+        client = self.client_network
+        registration = await self.storage(lambda s: cancel_own(s, ref, contact, client))
         self.send(registration_data(registration))
 
 

@@ -4,8 +4,6 @@ username across the cluster (storage's ``LoginFailures``)."""
 
 from __future__ import annotations
 
-import ipaddress
-
 from storage.login_failures import MAX_KEY
 from web.base import SESSION_COOKIE, BaseHandler, Refusal
 
@@ -19,7 +17,7 @@ class LoginHandler(BaseHandler):
     async def post(self) -> None:
         username = self.text("username").strip().lower()
         password = self.get_body_argument("password", "", strip=False)  # exactly as set
-        keys = (f"address:{_throttled_address(self.origin.address)}", f"user:{username}"[:MAX_KEY])
+        keys = (f"address:{self.client_network}", f"user:{username}"[:MAX_KEY])
         try:
             right = await self.storage(
                 lambda s: s.login_failures.check(keys, lambda: s.admins.verify(username, password))
@@ -59,15 +57,3 @@ class LogoutHandler(BaseHandler):
             await self.storage(lambda s: s.admin_sessions.end(session_id))
         self.clear_cookie(SESSION_COOKIE)
         self.redirect("/admin/login", status=303)
-
-
-def _throttled_address(address: str) -> str:
-    """What failed logins are counted against for a client: its IPv4 address, or its IPv6
-    /64 (one subscriber's network: a client can pick any address in it)."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address  # no IP address (a Unix socket): the peer as Tornado names it
-    if ip.version == 6:
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip)

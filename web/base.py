@@ -4,6 +4,7 @@ understands (an HTML page, or JSON for the API), form input, and the signed-in a
 from __future__ import annotations
 
 import functools
+import ipaddress
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -78,6 +79,20 @@ class BaseHandler(tornado.web.RequestHandler):
         """The client's address and scheme, through trusted proxies (:mod:`web.proxies`)."""
         proxies: TrustedProxies = self.application.settings["proxies"]
         return proxies.origin(self.request)
+
+    @functools.cached_property
+    def client_network(self) -> str:
+        """What this client's failed guesses (logins, cancellation codes) are counted
+        against: its IPv4 address, or its IPv6 /64 (one subscriber's network: a client can
+        pick any address in it)."""
+        address = self.origin.address
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return address  # no IP address (a Unix socket): the peer as Tornado names it
+        if ip.version == 6:
+            return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+        return str(ip)
 
     def prepare(self) -> None:
         if len(self.request.body) > self.max_body:

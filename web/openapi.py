@@ -113,7 +113,7 @@ DOCUMENT: dict[str, Any] = {
                 },
                 "responses": {
                     "200": _json(_ref("Registration"), "cancelled"),
-                    **_errors(400, 404, 413, 415, 503),
+                    **_errors(400, 404, 413, 415, 429, 503),
                 },
             }
         },

@@ -47,12 +47,25 @@ def registration_by_ref(store: Store, ref: str) -> Registration:
         raise NotFound("registration", ref) from None
 
 
-def cancel_own(store: Store, ref: str, contact: str) -> Registration:
-    """Cancel registration ``ref`` when ``contact`` is the one it was made with."""
-    registration = registration_by_ref(store, ref)
-    if validate.contact(contact) != registration.contact:
+def cancel_own(store: Store, ref: str, contact: str, client: str) -> Registration:
+    """Cancel registration ``ref`` when ``contact`` is the one it was made with.
+
+    Reference codes are numbered in order, so a wrong code or contact counts as a failed guess
+    against the ``client`` network (:class:`~storage.errors.Throttled` after a few).
+    """
+    contact = validate.contact(contact)  # a malformed one is a typo, not a guess
+    found: list[Registration] = []
+
+    def is_theirs() -> bool:
+        try:
+            found.append(registration_by_ref(store, ref))
+        except NotFound:
+            return False
+        return found[0].contact == contact
+
+    if not store.login_failures.check((f"cancel:{client}",), is_theirs):
         raise NotFound("registration", ref)
-    return store.registrations.cancel(registration.ref).registration
+    return store.registrations.cancel(found[0].ref).registration
 
 
 def own_sign_up(result: SignupResult, key: str | None) -> Registration:
@@ -166,7 +179,8 @@ class CancelHandler(BaseHandler):
     async def post(self) -> None:
         ref, contact = self.text("ref"), self.text("contact")
         try:
-            done = await self.storage(lambda s: cancel_own(s, ref, contact))
+            client = self.client_network
+            done = await self.storage(lambda s: cancel_own(s, ref, contact, client))
         except Refusal as exc:
             if exc.status_code == 404:
                 exc = refusal(NotFound("registration", "with that code and phone or e-mail"))
