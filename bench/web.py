@@ -10,7 +10,7 @@ alternating, for the p99 latency goal; the p99 reported is the median of those r
 the raw side's beside it to show how much of the tail is Cassandra's (and the shared
 machine's) own.
 
-    .venv/bin/python bench/web.py [--signups 400] [--threads 16] [--rounds 5] [--paced-rounds 3]
+    .venv/bin/python bench/web.py [--signups 400] [--threads 16] [--rounds 9] [--paced-rounds 3]
 
 The last line printed is one JSON object.
 """
@@ -237,7 +237,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--signups", type=int, default=400, help="per side and round")
     parser.add_argument("--threads", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--paced-rounds", type=int, default=3)
     parser.add_argument("--keyspace", default="gather_bench")
     args = parser.parse_args()

@@ -26,6 +26,13 @@ TEMPLATES = REPO_ROOT / "cassandra"
 VAR = REPO_ROOT / "var" / "cassandra"
 STORAGE_PORT = 7000
 READY_LINE = "Starting listening for CQL clients"
+BATCH_SCHEDULING = ("chrt", "--batch", "0")
+"""The JVMs run under Linux's SCHED_BATCH policy (util-linux ``chrt``): a fair share of the CPU
+as before, but a waking Cassandra thread does not preempt a running one. Cassandra's thread
+pools wake constantly (their idle workers poll every 10 us to 1 ms); on a development machine
+whose few cores the nodes share with the Gather processes they serve, those wake-ups would
+otherwise keep interrupting the web server and the tests, as they never do in production where
+Cassandra has machines of its own."""
 _IN_VAR = re.compile(r"/var/cassandra/node[0-9]+/conf/cassandra\.yaml$")
 """Where a node of a Gather checkout keeps its config (any other node is not one of ours)."""
 
@@ -188,7 +195,7 @@ class LocalNode:
         log_offset = self.log_file.stat().st_size if self.log_file.exists() else 0
         with open(self.stdout_file, "ab") as out:
             proc = subprocess.Popen(
-                self.jvm_command(dist),
+                [*BATCH_SCHEDULING, *self.jvm_command(dist)],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
