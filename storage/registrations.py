@@ -133,6 +133,9 @@ class SignupResult:
 
     registration: Registration
     created: bool
+    same_key: bool = True
+    """The registration was made with this call's idempotency key: it is the caller's own
+    (False: found by the contact alone, so possibly somebody else's doing)."""
 
 
 @dataclass(frozen=True)
@@ -292,7 +295,7 @@ class Registrations:
                     existing = yield from self._finding_claim(option_id, contact, key)
                     if existing is None:
                         raise refusal
-                    return SignupResult(existing, created=_written_by(existing, uncertain))
+                    return _result(existing, _written_by(existing, uncertain), key)
                 outcome = yield from self._attempting(
                     seats, name, contact, party_size, channel, key, fits, sent
                 )
@@ -305,9 +308,8 @@ class Registrations:
                 yield Pause(random.uniform(0.05, 0.2))
                 continue
             if isinstance(outcome, SignupResult):
-                if _written_by(outcome.registration, uncertain):
-                    return replace(outcome, created=True)
-                return outcome
+                created = outcome.created or _written_by(outcome.registration, uncertain)
+                return _result(outcome.registration, created, key)
             seats, fresh = outcome, True
             if time.monotonic() >= deadline:
                 message = f"sign-up still contended after {len(sent)} attempts"
@@ -668,6 +670,10 @@ def _refusal(seats: Seats, party_size: int, fits: bool) -> Exception | None:
     if not fits and not seats.waitlist:
         return FullError(f"only {seats.free} seat(s) left and there is no waitlist")
     return None
+
+
+def _result(registration: Registration, created: bool, key: str) -> SignupResult:
+    return SignupResult(registration, created, same_key=registration.idempotency_key == key)
 
 
 def _written_by(registration: Registration, attempts: list[Registration]) -> bool:

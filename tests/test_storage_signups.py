@@ -3,6 +3,7 @@ full and closed options, cancellation promoting the waitlist in order."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 
 import pytest
@@ -133,6 +134,18 @@ def test_more_capacity_promotes_the_waitlist(store: Store, short_code: str) -> N
     updated, promoted = store.events.update_option(option.event_id, option.option_id, capacity=2)
     assert [r.ref for r in promoted] == [waiting.ref]
     assert updated.seats.capacity == 2 and updated.seats.free == 0
+
+
+def test_a_result_says_whether_it_is_the_callers_own(store: Store, short_code: str) -> None:
+    option = _option(store, short_code, capacity=5, waitlist=True)
+    sign_up = functools.partial(store.registrations.sign_up, option.option_id, "A", "+15552010050")
+    first = sign_up(idempotency_key="k-1")
+    again = sign_up(idempotency_key=" k-1 ")  # the same key as stored (trimmed)
+    by_contact = sign_up(idempotency_key="k-2")
+    assert first.created and first.same_key
+    assert not again.created and again.same_key
+    assert not by_contact.created and not by_contact.same_key
+    assert again.registration == by_contact.registration == first.registration
 
 
 def test_a_closed_event_takes_no_sign_ups(store: Store, short_code: str) -> None:

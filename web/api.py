@@ -155,7 +155,7 @@ class SignupsApi(ApiHandler):
                 option, body.get("name"), body.get("contact"), body.get("party_size", 1), "web", key
             )
         )
-        self.send(registration_data(own_sign_up(result, key)), 201 if result.created else 200)
+        self.send(registration_data(own_sign_up(result)), 201 if result.created else 200)
 
 
 class CancellationsApi(ApiHandler):

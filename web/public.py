@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from storage import times, validate
 from storage.errors import NotFound, ValidationError
 from storage.events import Event, SignupOption
-from storage.registrations import Registration, SignupResult
+from storage.login_failures import MAX_KEY
+from storage.registrations import Registration, SignupResult, parse_ref
 from storage.store import Store
 from web.base import BaseHandler, Refusal, refusal
 
@@ -51,9 +52,15 @@ def cancel_own(store: Store, ref: str, contact: str, client: str) -> Registratio
     """Cancel registration ``ref`` when ``contact`` is the one it was made with.
 
     Reference codes are numbered in order, so a wrong code or contact counts as a failed guess
-    against the ``client`` network (:class:`~storage.errors.Throttled` after a few).
+    against the ``client`` network and against the contact (:class:`~storage.errors.Throttled`
+    after a few), as a wrong password counts against the address and the username.
     """
-    contact = validate.contact(contact)  # a malformed one is a typo, not a guess
+    contact = validate.contact(contact)  # a malformed contact or code is a typo, not a guess
+    try:
+        parse_ref(ref.strip().upper())
+    except ValidationError:
+        raise NotFound("registration", ref) from None
+    keys = (f"cancel:{client}", f"cancel-contact:{contact}"[:MAX_KEY])
     found: list[Registration] = []
 
     def is_theirs() -> bool:
@@ -63,22 +70,22 @@ def cancel_own(store: Store, ref: str, contact: str, client: str) -> Registratio
             return False
         return found[0].contact == contact
 
-    if not store.login_failures.check((f"cancel:{client}",), is_theirs):
+    if not store.login_failures.check(keys, is_theirs):
         raise NotFound("registration", ref)
     return store.registrations.cancel(found[0].ref).registration
 
 
-def own_sign_up(result: SignupResult, key: str | None) -> Registration:
+def own_sign_up(result: SignupResult) -> Registration:
     """The registration a sign-up made, or repeated with the same idempotency key.
 
     An earlier sign-up found by the contact alone is refused (409) rather than shown: its
     reference code and that contact are all it takes to cancel it, and a contact is no secret.
     """
-    if not result.created and result.registration.idempotency_key != key:
+    if not (result.created or result.same_key):
         raise Refusal(
             409,
-            "That phone number or e-mail is already signed up for this option; "
-            "its reference code was given at that sign-up.",
+            "That phone number or e-mail is already signed up for this option. If you no "
+            "longer have its reference code, ask the organisers.",
         )
     return result.registration
 
@@ -135,10 +142,9 @@ class SignupHandler(BaseHandler):
                     option, form["name"], form["contact"], party, "web", key, the_event
                 )
             )
-            registration = own_sign_up(result, key)
+            registration = own_sign_up(result)
         except Refusal as exc:
-            if exc.status_code == 503:
-                raise
+            # (an outage here too gives the plain 503 page)
             event, options = await self.storage(lambda s: event_with_options(s, the_event))
             self.set_status(exc.status_code)
             self.render(
@@ -146,8 +152,9 @@ class SignupHandler(BaseHandler):
                 event=event,
                 options=options,
                 when=when,
-                # the form's key names this attempt: a new one unless nothing was written
-                key=form["key"] if form["key"] and exc.status_code == 400 else new_key(),
+                # sending the form again must not sign up twice (after a 503 the sign-up may
+                # have been written); a 409 may be the key's own conflict: a new one
+                key=new_key() if exc.status_code == 409 or not form["key"] else form["key"],
                 form=form,
                 error=exc.message,
             )
