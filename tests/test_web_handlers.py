@@ -244,6 +244,8 @@ class TestPublicSite(WebCase):
         assert page.startswith(b"HTTP/1.1 413") and b"too large (at most 64 KiB)" in page
         form = self._declare("/cancel?ref=X", f"Content-Length: {64 * 1024 + 1}")
         assert form.startswith(b"HTTP/1.1 413") and b"too large (at most 64 KiB)" in form
+        for absurd in ("9" * 5000, "\u00b2"):  # too long for int(); a digit to str.isdigit
+            assert self._declare("/cancel", f"Content-Length: {absurd}").startswith(b"HTTP/1.1 4")
         upload = self._declare("/admin/assets", "Content-Length: 999999999")
         assert upload.startswith(b"HTTP/1.1 413") and b"too large (at most 8.06 MiB)" in upload
         api = self._declare("/api/v1/signups", "Content-Length: 999999999")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
+import unicodedata
 from collections.abc import Iterator
 from concurrent.futures import Future
 from datetime import datetime
@@ -30,6 +32,8 @@ from supervision.introspection import ActorInfo
 from web.base import MAX_REQUEST_BODY, MAX_UPLOAD, AdminHandler, Refusal
 from web.images import FORMATS, image_type
 from web.public import event_id
+
+log = logging.getLogger(__name__)
 
 TREE_TIMEOUT_S = 2.0
 CSV_PIECE_ROWS = 1000
@@ -57,7 +61,11 @@ def local_time(value: str, zone: str, label: str) -> datetime:
 
 
 def shortened(filename: str, limit: int) -> str:
-    """``filename`` cut to ``limit`` characters, keeping its extension."""
+    """``filename`` as stored text (NFC, no control characters) cut to ``limit`` characters,
+    keeping its extension."""
+    filename = "".join(
+        c for c in unicodedata.normalize("NFC", filename) if unicodedata.category(c) != "Cc"
+    )
     if len(filename) <= limit:
         return filename
     stem, dot, extension = filename.rpartition(".")
@@ -148,18 +156,31 @@ class EventForm(Admin):
         """
         images = self.images()
         fields = self.event_fields()
-        stored = [(column, await self.store_upload(up)) for column, up in images.items()]
-        fields |= {column: info.asset_id for column, info in stored}
+        stored: list[AssetInfo] = []
+        event_sent = False
         try:
+            for column, upload in images.items():
+                stored.append(await self.store_upload(upload))
+                fields[column] = stored[-1].asset_id
+            event_sent = True
             if the_event is None:
                 return (await self.storage(lambda s: s.events.create(**fields))).event_id
             await self.storage(lambda s: s.events.update(the_event, **fields))
             return the_event
         except Refusal as exc:
-            if exc.status_code < 500:  # nothing written: the event does not use them
-                for _, info in stored:
-                    await self.storage(lambda s, gone=info.asset_id: s.assets.delete(gone))
+            if not event_sent or exc.status_code < 500:  # the event does not use them
+                await self.discard(stored)
             raise
+
+    async def discard(self, assets: list[AssetInfo]) -> None:
+        """Delete assets nothing uses (best effort: one left over is only clutter)."""
+        for info in assets:
+            try:
+                await self.storage(lambda s, gone=info.asset_id: s.assets.delete(gone))
+            except Refusal as exc:
+                log.warning("could not remove unused asset %s: %s", info.asset_id, exc.message)
+                continue
+            await self.notify(AssetChanged(str(info.asset_id), 0))
 
 
 def image_assets(store: Store) -> list[AssetInfo]:

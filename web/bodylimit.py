@@ -12,6 +12,7 @@ others); then it closes the connection without reading the body.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable
 
 import tornado.web
@@ -19,6 +20,8 @@ from tornado import httputil
 from tornado.routing import PathMatches
 
 from web.base import MAX_FORM, MAX_REQUEST_BODY, size_text
+
+_DIGITS = re.compile(r"[0-9]+")
 
 
 class BodyLimitedApplication(tornado.web.Application):
@@ -36,6 +39,15 @@ class BodyLimitedApplication(tornado.web.Application):
             if isinstance(matcher, PathMatches) and matcher.regex.match(path):
                 return min(getattr(rule.target, "max_body", MAX_FORM), MAX_REQUEST_BODY)
         return MAX_FORM
+
+
+def _declared_length(headers: httputil.HTTPHeaders) -> int:
+    """The body length the headers declare (0 when none, or when malformed: Tornado then
+    answers 400 itself)."""
+    length = headers.get("Content-Length", "").strip()
+    if not _DIGITS.fullmatch(length):  # ASCII digits only: str.isdigit also takes "²"
+        return 0
+    return int(length) if len(length) <= 18 else MAX_REQUEST_BODY + 1  # int() of 5,000 digits
 
 
 class _BodyLimit(httputil.HTTPMessageDelegate):
@@ -56,8 +68,7 @@ class _BodyLimit(httputil.HTTPMessageDelegate):
     ) -> Awaitable[None] | None:
         path = start_line.path if isinstance(start_line, httputil.RequestStartLine) else ""
         path = path.partition("?")[0]
-        length = headers.get("Content-Length", "")
-        declared = int(length) if length.isdigit() else 0
+        declared = _declared_length(headers)
         # the routes are only searched for a large body: the hot path stays cheap
         limit = self._application.body_limit(path) if declared > MAX_FORM else MAX_FORM
         if declared > limit:

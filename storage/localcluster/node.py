@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -51,7 +52,10 @@ class Launch:
         if code is None:
             return None
         if code < 0:
-            return f"killed by {signal.Signals(-code).name}"
+            try:
+                return f"killed by {signal.Signals(-code).name}"
+            except ValueError:  # a real-time signal has no name
+                return f"killed by signal {-code}"
         return f"exit status {code}"
 
 
@@ -193,6 +197,10 @@ class LocalNode:
         (self.home / "tmp").mkdir(exist_ok=True)
         self.check_ports_free()
         log_offset = self.log_file.stat().st_size if self.log_file.exists() else 0
+        if shutil.which(BATCH_SCHEDULING[0]) is None:
+            raise LocalClusterError(
+                f"{BATCH_SCHEDULING[0]} is not installed (Debian: apt-get install util-linux)"
+            )
         with open(self.stdout_file, "ab") as out:
             proc = subprocess.Popen(
                 [*BATCH_SCHEDULING, *self.jvm_command(dist)],
