@@ -166,7 +166,8 @@ class Events:
             updated_at=times.now(),
             **fields,
         )
-        if updated.short_code != event.short_code:
+        code_changed = updated.short_code != event.short_code
+        if code_changed:
             self._claim_code(updated.short_code, event_id)
         applied = self._db.execute(  # never is_open: a concurrent set_open must stand
             f"UPDATE events SET {', '.join(f'{name} = ?' for name in _FIELDS)}, updated_at = ? "
@@ -175,10 +176,10 @@ class Events:
             op="signup",
         )[0]["[applied]"]
         if not applied:  # deleted meanwhile
-            if updated.short_code != event.short_code:
+            if code_changed:
                 self._release_code(updated.short_code, event_id)
             raise NotFound("event", event_id)
-        if updated.short_code != event.short_code:
+        if code_changed:
             self._release_code(event.short_code, event_id)
         return updated
 

@@ -134,8 +134,9 @@ class SignupResult:
     registration: Registration
     created: bool
     same_key: bool = True
-    """The registration was made with this call's idempotency key: it is the caller's own
-    (False: found by the contact alone, so possibly somebody else's doing)."""
+    """The registration was made with this call's idempotency key (always so when
+    ``created``): it is the caller's own. False: found by the contact alone, so possibly
+    somebody else's doing."""
 
 
 @dataclass(frozen=True)

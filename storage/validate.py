@@ -35,15 +35,26 @@ def text(
         return ""
     if not isinstance(value, str):
         raise ValidationError(field, "must be text")
-    clean = unicodedata.normalize("NFC", value).strip()
+    clean = normalised(value)
     if required and not clean:
         raise ValidationError(field, "must not be empty")
     if len(clean) > max_len:
         raise ValidationError(field, f"must be at most {max_len} characters")
     allowed = "\n\t" if lines else ""
-    if any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed for ch in clean):
+    if any(is_control(ch) and ch not in allowed for ch in clean):
         raise ValidationError(field, "must not contain control characters")
     return clean
+
+
+def normalised(value: str) -> str:
+    """``value`` NFC-normalised and trimmed, as :func:`text` stores it."""
+    return unicodedata.normalize("NFC", value).strip()
+
+
+def is_control(ch: str) -> bool:
+    """Whether ``ch`` is a control character (or a lone surrogate), which :func:`text`
+    refuses."""
+    return unicodedata.category(ch) in ("Cc", "Cs")
 
 
 def integer(field: str, value: object, low: int, high: int) -> int:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import unicodedata
 from collections.abc import Iterator
 from concurrent.futures import Future
 from datetime import datetime
@@ -23,6 +22,7 @@ from tornado.httputil import HTTPFile
 from node.diagnostics import TreeRequest
 from node.link import LinkError
 from node.notices import KIOSK_CACHE, AssetChanged, KioskChanged
+from storage import validate
 from storage.assets import MAX_NAME as MAX_ASSET_NAME
 from storage.assets import AssetInfo
 from storage.events import Event
@@ -63,9 +63,7 @@ def local_time(value: str, zone: str, label: str) -> datetime:
 def shortened(filename: str, limit: int) -> str:
     """``filename`` as stored text (NFC, no control characters) cut to ``limit`` characters,
     keeping its extension."""
-    filename = "".join(
-        c for c in unicodedata.normalize("NFC", filename) if unicodedata.category(c) != "Cc"
-    )
+    filename = "".join(ch for ch in validate.normalised(filename) if not validate.is_control(ch))
     if len(filename) <= limit:
         return filename
     stem, dot, extension = filename.rpartition(".")

@@ -57,7 +57,7 @@ def cancel_own(store: Store, ref: str, contact: str, client: str) -> Registratio
     """
     contact = validate.contact(contact)  # a malformed contact or code is a typo, not a guess
     try:
-        parse_ref(ref.strip().upper())
+        parse_ref(ref)
     except ValidationError:
         raise NotFound("registration", ref) from None
     keys = (f"cancel:{client}", f"cancel-contact:{contact}"[:MAX_KEY])
@@ -81,7 +81,7 @@ def own_sign_up(result: SignupResult) -> Registration:
     An earlier sign-up found by the contact alone is refused (409) rather than shown: its
     reference code and that contact are all it takes to cancel it, and a contact is no secret.
     """
-    if not (result.created or result.same_key):
+    if not result.same_key:
         raise Refusal(
             409,
             "That phone number or e-mail is already signed up for this option. If you no "
