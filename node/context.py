@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from actors.errors import ActorUnavailable
 from config.cluster import ClusterConfig, NodeConfig
 from node.logbuffer import LogBuffer
+from storage.errors import NotConnected
 
 if TYPE_CHECKING:
     from node.link import NodeLink
@@ -42,7 +43,8 @@ class NodeContext:
         return self.tree
 
     def require_store(self) -> Store:
-        """The connected storage; raise ActorUnavailable while Cassandra is out of reach."""
+        """The connected storage; raise :class:`~storage.errors.NotConnected` (a domain
+        error: an actor hands it back to its asker) while Cassandra is out of reach."""
         if self.store is None:
-            raise ActorUnavailable(f"node {self.name} is not connected to Cassandra")
+            raise NotConnected(f"node {self.name} is not connected to Cassandra")
         return self.store

@@ -17,6 +17,7 @@ from storage.errors import StorageError
 from storage.localcluster import LocalCluster, LocalClusterError
 from storage.session import Database
 from storage.store import Store
+from tests.helpers import STORAGE_TEST_KEYSPACE
 
 
 @pytest.fixture(scope="session")
@@ -37,8 +38,6 @@ def local_cluster(config: ClusterConfig) -> Iterator[LocalCluster]:
 
 
 # --- storage (issue 3): the schema migrated into a test keyspace, and the repositories on it ---
-
-STORAGE_TEST_KEYSPACE = "gather_test"
 
 
 @pytest.fixture(scope="session")

@@ -5,10 +5,9 @@ from __future__ import annotations
 import queue
 from typing import Any
 
-from supervision_fixtures import WAIT, Journal, running, settled, worker
-
 from actors import KILLED, NOPROC, NORMAL, SHUTDOWN, Down, Failure, GatherActor
 from supervision import BRUTAL_KILL, ChildSpec
+from tests.helpers import WAIT, Journal, running, settled, worker
 
 
 class Watcher(GatherActor):

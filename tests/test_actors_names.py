@@ -7,10 +7,10 @@ import threading
 import time
 
 import pytest
-from supervision_fixtures import WAIT, Journal, running, settled, wait_until, worker
 
 from actors import ActorUnavailable, NoSuchActor
 from supervision import BRUTAL_KILL, Backoff
+from tests.helpers import WAIT, Journal, running, settled, wait_until, worker
 
 
 def test_messages_after_a_restart_reach_the_new_instance() -> None:

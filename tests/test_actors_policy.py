@@ -6,10 +6,10 @@ import logging
 import threading
 
 import pytest
-from supervision_fixtures import WAIT, Countdown, Journal, Worker, running, settled, worker
 
 from actors import ActorCrashed, AskTimeout, DomainError, GatherActor, InvalidOperation
 from supervision import ChildSpec
+from tests.helpers import WAIT, Countdown, Journal, Worker, running, settled, worker
 
 
 class Validation(DomainError):

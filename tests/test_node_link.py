@@ -7,11 +7,8 @@ import contextlib
 import socket
 import struct
 import subprocess
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -29,54 +26,9 @@ from node.link import (
     client_handshake,
 )
 from node.shell import ShellConnection, ShellError
+from tests.helpers import Inbox, free_port, wait_until
 
 FAST = LinkSettings(heartbeat_s=0.1, down_after_s=0.5)
-
-
-class Inbox:
-    """A Delivery that records what arrives."""
-
-    def __init__(self) -> None:
-        self.told: list[tuple[str, Any]] = []
-        self.arrived = threading.Condition()
-
-    def tell(self, path: str, message: Any) -> None:
-        with self.arrived:
-            self.told.append((path, message))
-            self.arrived.notify_all()
-
-    def ask(
-        self, path: str, message: Any, timeout: float, reply: Callable[[bool, Any], None]
-    ) -> None:
-        if message == "fail":
-            reply(False, ValueError("no thanks"))
-        elif message == "unsendable":
-            reply(True, {"a", "set"})
-        else:
-            reply(True, {"path": path, "echo": message})
-
-    def command(self, name: str, args: list[Any]) -> Any:
-        if name == "boom":
-            raise KeyError("boom")
-        return [name, args]
-
-    def wait_for(self, count: int, timeout: float = 5.0) -> list[tuple[str, Any]]:
-        with self.arrived:
-            assert self.arrived.wait_for(lambda: len(self.told) >= count, timeout), self.told
-            return list(self.told)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.01)
 
 
 @pytest.fixture

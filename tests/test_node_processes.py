@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.node_processes import REPO, NodeProcesses
+from tests.helpers import REPO, NodeProcesses
 
 NAMES = ["n1", "n2", "n3"]
 

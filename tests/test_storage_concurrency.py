@@ -18,7 +18,7 @@ from storage.localcluster import LocalCluster
 from storage.registrations import Registrations, SignupResult
 from storage.session import Database
 from storage.store import Store
-from tests.factories import make_event
+from tests.helpers import make_event
 
 PROCESSES = 4
 THREADS = 4

@@ -11,7 +11,7 @@ from cassandra import InvalidRequest
 
 from storage.flow import Flow, Pause, Query
 from storage.store import Store
-from tests.factories import make_event
+from tests.helpers import make_event
 
 
 def _two_reads_and_a_pause(short_code: str) -> Flow[tuple[int, float]]:

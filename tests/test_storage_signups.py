@@ -12,7 +12,7 @@ from storage.errors import ClosedError, Conflict, FullError, NotFound, Validatio
 from storage.events import SignupOption
 from storage.registrations import parse_ref
 from storage.store import Store
-from tests.factories import make_event
+from tests.helpers import make_event
 
 
 def _option(store: Store, code: str, capacity: int, waitlist: bool) -> SignupOption:

@@ -14,7 +14,10 @@ import time
 from pathlib import Path
 
 import pytest
-from supervision_fixtures import (
+
+from actors import Failure
+from supervision import Backoff, Supervisor
+from tests.helpers import (
     WAIT,
     Countdown,
     GiveUps,
@@ -24,9 +27,6 @@ from supervision_fixtures import (
     wait_until,
     worker,
 )
-
-from actors import Failure
-from supervision import Backoff, Supervisor
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -93,7 +93,7 @@ def test_when_the_root_gives_up_the_process_exits_non_zero() -> None:
         """
         import logging
         from supervision import ChildSpec, Supervisor, Tree
-        from supervision_fixtures import Journal, worker
+        from tests.helpers import Journal, worker
 
         logging.basicConfig(level=logging.INFO)
         tree = Tree.start(Supervisor.spec("root", [worker("w", Journal())], intensity=0))
@@ -113,7 +113,7 @@ def test_run_root_stops_the_tree_in_order_on_sigterm() -> None:
     script = """
         import sys
         from supervision import Supervisor, run_root
-        from supervision_fixtures import Journal, Worker, worker
+        from tests.helpers import Journal, Worker, worker
 
         class Announce(Worker):
             def on_start(self):

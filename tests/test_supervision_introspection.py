@@ -7,10 +7,10 @@ import time
 
 import msgpack
 import pytest
-from supervision_fixtures import WAIT, GiveUps, Journal, running, settled, wait_until, worker
 
 from actors import InvalidOperation, NoSuchActor
 from supervision import ActorInfo, Backoff, Supervisor
+from tests.helpers import WAIT, GiveUps, Journal, running, settled, wait_until, worker
 
 
 def test_the_tree_as_data_has_every_field() -> None:

@@ -13,9 +13,9 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from supervision_fixtures import GiveUps, Journal, wait_until, worker
 
 from supervision import ChildSpec, Supervisor, Tree
+from tests.helpers import GiveUps, Journal, wait_until, worker
 
 PERIOD = 3600.0
 

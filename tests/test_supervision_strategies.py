@@ -7,10 +7,10 @@ import threading
 import time
 
 import pytest
-from supervision_fixtures import WAIT, Journal, running, settled, wait_until, worker
 
 from actors import KILLED, ActorUnavailable, Down, InvalidOperation, NoSuchActor
 from supervision import BRUTAL_KILL, ChildSpec, Strategy, Supervisor, Tree
+from tests.helpers import WAIT, Journal, running, settled, wait_until, worker
 
 
 def three(journal: Journal) -> list[ChildSpec]:

@@ -18,8 +18,7 @@ from typing import Any
 import pytest
 
 from storage.store import Store
-from tests.factories import make_event
-from tests.test_node_link import free_port
+from tests.helpers import free_port, make_event
 from web.app import make_app
 from web.server import WebServer
 

@@ -13,10 +13,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from config import cluster as cluster_config
 from storage.store import Store
-from tests.conftest import STORAGE_TEST_KEYSPACE
-from tests.node_processes import NodeProcesses
-from tests.test_node_link import free_port
-from tests.test_web_handlers import PNG
+from tests.helpers import PNG, STORAGE_TEST_KEYSPACE, NodeProcesses, free_port
 from web.screenshots import CHROMIUM, CHROMIUM_ARGS
 
 NODE = "web-e2e"

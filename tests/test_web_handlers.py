@@ -22,17 +22,10 @@ from node.link import LinkSettings, NodeLink
 from node.notices import KIOSK_CACHE, AssetChanged, KioskChanged
 from storage.errors import NotFound
 from storage.store import Store
-from tests.factories import make_event
-from tests.test_node_link import Inbox, free_port, wait_until
+from tests.helpers import PNG, Inbox, free_port, make_event, wait_until
 from web.app import make_app
 from web.base import SESSION_COOKIE
 from web.images import image_type
-
-PNG = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
-    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00"
-    b"\x00\x00IEND\xaeB`\x82"
-)
 
 
 def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tuple[str, bytes]:

@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 import tornado.web
 from tornado.ioloop import IOLoop
 
-from actors.errors import ActorUnavailable
 from node.context import NodeContext
 from storage.admin_sessions import SESSION_S
 from storage.errors import (
@@ -20,6 +19,7 @@ from storage.errors import (
     ClosedError,
     Conflict,
     FullError,
+    NotConnected,
     NotFound,
     StorageError,
     Throttled,
@@ -100,26 +100,19 @@ class BaseHandler(tornado.web.RequestHandler):
 
     async def storage(self, work: Callable[[Store], T]) -> T:
         """``work(store)`` on the storage thread pool, storage errors turned into refusals."""
-        store = self._store()
         try:
-            return await self.blocking(work, store)
+            return await self.blocking(work, self.context.require_store())
         except StorageError as exc:
             raise refusal(exc) from exc
 
     async def flow(self, make: Callable[[Store], Flow[T]]) -> T:
         """The :mod:`storage.flow` ``make(store)`` run on this IOLoop (no thread per request),
         storage errors turned into refusals. For the hot paths: sign-ups."""
-        store = self._store()
         try:
+            store = self.context.require_store()
             return await store.db.run_async(make(store))
         except StorageError as exc:
             raise refusal(exc) from exc
-
-    def _store(self) -> Store:
-        try:
-            return self.context.require_store()
-        except ActorUnavailable:
-            raise Refusal(503, "The database is out of reach; please try again shortly.") from None
 
     async def blocking(self, work: Callable[..., T], *args: Any) -> T:
         """``work(*args)`` on the storage thread pool (for anything else that blocks)."""
@@ -218,6 +211,8 @@ def refusal(error: StorageError) -> Refusal:
         return Refusal(
             429, f"Too many failed attempts; try again in {int(error.wait_s) // 60 + 1} min."
         )
+    if isinstance(error, NotConnected):
+        return Refusal(503, "The database is out of reach; please try again shortly.")
     if isinstance(error, CassandraUnavailable):
         return Refusal(503, "The database did not answer in time; please try again.")
     return Refusal(500, "Something went wrong on our side; please try again.")

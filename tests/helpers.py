@@ -1,0 +1,364 @@
+"""What the tests share: waiting on conditions, test actors and trees, test data, free
+loopback ports, a recording link delivery and real node processes.
+
+Test modules import from here (``from tests.helpers import ...``); no test module imports
+another. Waiting is done on conditions with timeouts, never by sleeping a fixed time.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from actors import DomainError, GatherActor, Reason
+from config import cluster as cluster_config
+from storage.events import Event, SignupOption
+from storage.store import Store
+from supervision import ChildSpec, Supervisor, Tree
+
+STORAGE_TEST_KEYSPACE = "gather_test"
+"""The keyspace the storage and web tests use (created by conftest's ``store`` fixture)."""
+
+
+# Actors and trees.
+
+WAIT = 5.0
+"""Seconds any single wait in these tests may take before the test fails."""
+
+
+class Journal:
+    """A thread-safe list of events (tuples) that tests can wait on."""
+
+    def __init__(self) -> None:
+        self._entries: list[tuple[Any, ...]] = []
+        self._cond = threading.Condition()
+
+    def add(self, *entry: Any) -> None:
+        with self._cond:
+            self._entries.append(entry)
+            self._cond.notify_all()
+
+    @property
+    def entries(self) -> list[tuple[Any, ...]]:
+        with self._cond:
+            return list(self._entries)
+
+    def count(self, *entry: Any) -> int:
+        return self.entries.count(entry)
+
+    def of(self, kind: str) -> list[Any]:
+        """The second field of every entry whose first field is ``kind``, in order."""
+        return [entry[1] for entry in self.entries if entry[0] == kind]
+
+    def wait_for(
+        self, predicate: Callable[[list[tuple[Any, ...]]], bool], timeout: float = WAIT
+    ) -> list[tuple[Any, ...]]:
+        with self._cond:
+            if not self._cond.wait_for(lambda: predicate(self._entries), timeout):
+                raise AssertionError(f"timed out; journal: {self._entries}")
+            return list(self._entries)
+
+    def wait_count(self, count: int, *entry: Any, timeout: float = WAIT) -> None:
+        self.wait_for(lambda entries: entries.count(entry) >= count, timeout)
+
+
+class Countdown:
+    """Shared between the instances of one child: True the first ``n`` times it is asked."""
+
+    def __init__(self, n: int) -> None:
+        self._n = n
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            self._n -= 1
+            return self._n >= 0
+
+
+class Worker(GatherActor):
+    """A test actor that journals its life and does what its messages say."""
+
+    def __init__(
+        self,
+        journal: Journal | None = None,
+        *,
+        fail_start: Countdown | None = None,
+        hang_stop: threading.Event | None = None,
+    ) -> None:
+        super().__init__()
+        self.journal = journal or Journal()
+        self.fail_start = fail_start
+        self.hang_stop = hang_stop
+        self.count = 0
+
+    def on_start(self) -> None:
+        self.journal.add("start", self.path)
+        self.journal.add("start-time", self.path, time.monotonic())
+        if self.fail_start is not None and self.fail_start.take():
+            raise RuntimeError("failing on start, on purpose")
+
+    def on_stop(self) -> None:
+        self.journal.add("stop", self.path)
+        if self.hang_stop is not None:
+            self.hang_stop.wait(WAIT * 2)
+            self.journal.add("stop-done", self.path)
+
+    def on_failure(self, *_exc_info: Any) -> None:
+        self.journal.add("failure", self.path)
+
+    def on_receive(self, message: Any) -> Any:
+        match message:
+            case "crash":
+                raise ValueError("crash on purpose")
+            case "stop":
+                self.stop()
+            case "whoami":
+                return self.actor_urn
+            case "count":
+                return self.count
+            case ("domain", text):
+                raise DomainError(text)
+            case ("block", threading.Event() as event):
+                self.journal.add("blocked", self.path)
+                event.wait(WAIT * 2)
+            case _:
+                self.count += 1
+                self.journal.add("got", self.path, message)
+                return message
+        return None
+
+
+def worker(name: str, journal: Journal, **options: Any) -> ChildSpec:
+    """A ``Worker`` child spec journaling into ``journal``; options go to ChildSpec."""
+    kwargs = {k: options.pop(k) for k in ("fail_start", "hang_stop") if k in options}
+    return ChildSpec(name, Worker, args=(journal,), kwargs=kwargs, **options)
+
+
+class GiveUps:
+    """Records the root's give-up instead of exiting the process."""
+
+    def __init__(self) -> None:
+        self.reasons: list[Reason] = []
+        self.event = threading.Event()
+
+    def __call__(self, reason: Reason) -> None:
+        self.reasons.append(reason)
+        self.event.set()
+
+
+@contextmanager
+def running(
+    children: Sequence[ChildSpec], give_ups: GiveUps | None = None, **root_options: Any
+) -> Iterator[Tree]:
+    """A tree with a root supervisor over ``children``, shut down afterwards."""
+    tree = Tree.start(
+        Supervisor.spec("root", children, **root_options), on_give_up=give_ups or GiveUps()
+    )
+    try:
+        yield tree
+    finally:
+        tree.shutdown(WAIT)
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = WAIT, what: str = "") -> None:
+    """Poll ``predicate`` (for state only a snapshot shows); fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        time.sleep(0.001)
+
+
+def settled(tree: Tree, path: str, *, restarts: int, state: str = "running") -> None:
+    """Wait until the actor at ``path`` has ``restarts`` restarts and is in ``state``."""
+
+    def ok() -> bool:
+        now = tree.snapshot(path)
+        return now.restarts == restarts and now.state == state
+
+    wait_until(ok, what=f"{path}: {state} after {restarts} restart(s)")
+
+
+# Test data.
+
+
+def make_event(
+    store: Store, code: str, capacity: int = 5, waitlist: bool = True
+) -> tuple[Event, SignupOption]:
+    """An open event starting tomorrow with one option; (event, option)."""
+    start = datetime.now(UTC) + timedelta(days=1)
+    event = store.events.create(
+        title=f"Event {code}",
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        time_zone="UTC",
+        short_code=code,
+    )
+    return event, store.events.add_option(event.event_id, "Main", capacity, waitlist)
+
+
+# Real node processes.
+
+REPO = Path(__file__).resolve().parent.parent
+RUN_NODE = REPO / "run_node.py"
+
+
+class NodeProcesses:
+    """Node processes described by a cluster.yaml written to ``folder``."""
+
+    def __init__(
+        self, folder: Path, names: list[str], contact_points: list[str] | None = None
+    ) -> None:
+        document = yaml.safe_load(cluster_config.DEFAULT_PATH.read_text())
+        if contact_points is not None:
+            document["cassandra"]["contact_points"] = contact_points
+        document["cookie"] = {"env": "GATHER_TEST_COOKIE"}
+        document["link"] = {"heartbeat_s": 0.25, "down_after_s": 1.0, "max_frame_kb": 1024}
+        document["nodes"] = {
+            name: {"host": "127.0.0.1", "port": free_port(), "roles": ["worker"]} for name in names
+        }
+        self.config_path = folder / "cluster.yaml"
+        self.config_path.write_text(yaml.safe_dump(document))
+        self.config = cluster_config.load(self.config_path)
+        self.cookie = secrets.token_hex(16)
+        self.logs = folder
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def env(self, cookie: str | None = None) -> dict[str, str]:
+        return {**os.environ, "GATHER_TEST_COOKIE": cookie or self.cookie}
+
+    def start(self, name: str, wait: bool = True) -> None:
+        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, str(RUN_NODE), name, "--config", str(self.config_path)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=self.env(),
+            cwd=REPO,
+        )
+        if wait:
+            self.wait_until(lambda: self.shell(name, "tree").returncode == 0, f"{name} answers")
+
+    def kill(self, name: str) -> None:
+        self.processes[name].send_signal(signal.SIGKILL)
+        self.processes[name].wait(10)
+
+    def stop_all(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    def shell(
+        self, name: str, command: str, cookie: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """``run_node.py --attach NAME -c COMMAND``, as an operator would run it."""
+        return subprocess.run(
+            [
+                sys.executable,
+                str(RUN_NODE),
+                "--attach",
+                name,
+                "-c",
+                command,
+                "--config",
+                str(self.config_path),
+            ],
+            capture_output=True,
+            text=True,
+            env=self.env(cookie),
+            cwd=REPO,
+            timeout=60,
+        )
+
+    def output(self, name: str, command: str) -> str:
+        result = self.shell(name, command)
+        assert result.returncode == 0, (
+            f"{command!r} on {name} failed: {result.stdout}{result.stderr}"
+        )
+        return result.stdout
+
+    def table(self, name: str, command: str) -> dict[str, list[str]]:
+        """A ``tree`` or ``nodes`` answer as {first column: the row's columns}."""
+        rows = [line.split() for line in self.output(name, command).splitlines()[1:]]
+        return {row[0]: row for row in rows}
+
+    def log(self, name: str) -> str:
+        return (self.logs / f"{name}.log").read_text(errors="replace")
+
+    @staticmethod
+    def wait_until(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> float:
+        started = time.monotonic()
+        while not condition():
+            if time.monotonic() - started > timeout:
+                raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+            time.sleep(0.1)
+        return time.monotonic() - started
+
+
+# The node link.
+
+
+class Inbox:
+    """A Delivery that records what arrives."""
+
+    def __init__(self) -> None:
+        self.told: list[tuple[str, Any]] = []
+        self.arrived = threading.Condition()
+
+    def tell(self, path: str, message: Any) -> None:
+        with self.arrived:
+            self.told.append((path, message))
+            self.arrived.notify_all()
+
+    def ask(
+        self, path: str, message: Any, timeout: float, reply: Callable[[bool, Any], None]
+    ) -> None:
+        if message == "fail":
+            reply(False, ValueError("no thanks"))
+        elif message == "unsendable":
+            reply(True, {"a", "set"})
+        else:
+            reply(True, {"path": path, "echo": message})
+
+    def command(self, name: str, args: list[Any]) -> Any:
+        if name == "boom":
+            raise KeyError("boom")
+        return [name, args]
+
+    def wait_for(self, count: int, timeout: float = 5.0) -> list[tuple[str, Any]]:
+        with self.arrived:
+            assert self.arrived.wait_for(lambda: len(self.told) >= count, timeout), self.told
+            return list(self.told)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# Web.
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00"
+    b"\x00\x00IEND\xaeB`\x82"
+)
