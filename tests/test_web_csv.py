@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 from storage.registrations import Registration
-from web.admin import CSV_PIECE_ROWS, csv_lines
+from web.admin.registrations import CSV_PIECE_ROWS, csv_lines
 
 
 def _registration(number: int, name: str) -> Registration:

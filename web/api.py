@@ -12,19 +12,13 @@ import json
 from typing import Any
 from uuid import UUID
 
+import signups
 from storage.events import Event, SignupOption
 from storage.registrations import Registration
 from storage.store import Store
 from web.base import BaseHandler, Refusal, error_message
 from web.openapi import DOCUMENT
-from web.public import (
-    cancel_own,
-    event_id,
-    event_with_options,
-    own_sign_up,
-    registration_by_ref,
-    upcoming,
-)
+from web.public import event_id
 
 
 def option_data(option: SignupOption) -> dict[str, Any]:
@@ -126,17 +120,16 @@ class EventsApi(ApiHandler):
     """``GET /api/v1/events``: the open, upcoming events."""
 
     async def get(self) -> None:
-        def listing(store: Store) -> list[dict[str, Any]]:
-            return [event_data(e, store.events.options(e.event_id)) for e in upcoming(store)]
-
-        self.send({"events": await self.storage(listing)})
+        listing = await self.storage(signups.upcoming_with_options)
+        self.send({"events": [event_data(event, options) for event, options in listing]})
 
 
 class EventApi(ApiHandler):
     """``GET /api/v1/events/{event_id}``."""
 
     async def get(self, raw_id: str) -> None:
-        event, options = await self.storage(lambda s: event_with_options(s, event_id(raw_id)))
+        the_event = event_id(raw_id)
+        event, options = await self.storage(lambda s: signups.event_with_options(s, the_event))
         self.send(event_data(event, options))
 
 
@@ -150,12 +143,12 @@ class SignupsApi(ApiHandler):
         except ValueError:
             raise Refusal(400, "Option id must be a UUID.") from None
         key = body.get("idempotency_key")
+        client = signups.Client.web(self.client_network)
+        name, contact, party = body.get("name"), body.get("contact"), body.get("party_size", 1)
         result = await self.flow(
-            lambda s: s.registrations.signing_up(
-                option, body.get("name"), body.get("contact"), body.get("party_size", 1), "web", key
-            )
+            lambda s: signups.signing_up(s, client, option, name, contact, party, key)
         )
-        self.send(registration_data(own_sign_up(result)), 201 if result.created else 200)
+        self.send(registration_data(result.registration), 201 if result.created else 200)
 
 
 class CancellationsApi(ApiHandler):
@@ -166,8 +159,8 @@ class CancellationsApi(ApiHandler):
         ref, contact = body.get("ref"), body.get("contact")
         if not isinstance(ref, str) or not isinstance(contact, str):
             raise Refusal(400, "Send the registration's ref and its phone or e-mail as text.")
-        client = self.client_network
-        registration = await self.storage(lambda s: cancel_own(s, ref, contact, client))
+        client = signups.Client.web(self.client_network)
+        registration = await self.storage(lambda s: signups.cancel(s, client, ref, contact))
         self.send(registration_data(registration))
 
 
@@ -175,7 +168,7 @@ class RegistrationApi(ApiHandler):
     """``GET /api/v1/registrations/{ref}``: a registration's status."""
 
     async def get(self, ref: str) -> None:
-        registration = await self.storage(lambda s: registration_by_ref(s, ref))
+        registration = await self.storage(lambda s: signups.look_up(s, ref))
         self.send(registration_data(registration))
 
 

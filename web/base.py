@@ -15,6 +15,7 @@ from tornado.ioloop import IOLoop
 from node.context import NodeContext
 from storage.admin_sessions import SESSION_S
 from storage.errors import (
+    AlreadySignedUp,
     CassandraUnavailable,
     ClosedError,
     Conflict,
@@ -194,6 +195,11 @@ def error_message(status_code: int, kwargs: dict[str, Any]) -> str:
     return _STATUS_MESSAGES.get(status_code, "The request was refused.")
 
 
+def sentence(text: str) -> str:
+    """``text`` as a sentence: its first letter upper-case (the rest kept), a full stop."""
+    return text[:1].upper() + text[1:] + "."
+
+
 def refusal(error: StorageError) -> Refusal:
     """The refusal a storage error means for the person who asked."""
     if isinstance(error, ValidationError):
@@ -205,8 +211,14 @@ def refusal(error: StorageError) -> Refusal:
         return Refusal(409, "That option is full.")
     if isinstance(error, ClosedError):
         return Refusal(409, "Sign-ups for this event are closed.")
+    if isinstance(error, AlreadySignedUp):
+        return Refusal(
+            409,
+            "That phone number or e-mail is already signed up for this option. If you no "
+            "longer have its reference code, ask the organisers.",
+        )
     if isinstance(error, Conflict):
-        return Refusal(409, str(error).capitalize() + ".")
+        return Refusal(409, sentence(str(error)))
     if isinstance(error, Throttled):
         return Refusal(
             429, f"Too many failed attempts; try again in {int(error.wait_s) // 60 + 1} min."

@@ -3,16 +3,12 @@ page with the reference code, and cancelling with that code. No JavaScript neede
 
 from __future__ import annotations
 
-import secrets
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from storage import times, validate
-from storage.errors import NotFound, ValidationError
-from storage.events import Event, SignupOption
-from storage.login_failures import MAX_KEY
-from storage.registrations import Registration, SignupResult, parse_ref
-from storage.store import Store
+import signups
+from storage.errors import NotFound
+from storage.events import Event
 from web.base import BaseHandler, Refusal, refusal
 
 
@@ -22,72 +18,6 @@ def event_id(value: str) -> UUID:
         return UUID(value)
     except ValueError:
         raise Refusal(404, "There is no such event.") from None
-
-
-def new_key() -> str:
-    """A fresh idempotency key for a sign-up form."""
-    return secrets.token_urlsafe(16)
-
-
-def upcoming(store: Store) -> list[Event]:
-    """Open events that have not ended, by start time."""
-    now = times.now()
-    return [event for event in store.events.list() if event.is_open and event.ends_at > now]
-
-
-def event_with_options(store: Store, event_id: UUID) -> tuple[Event, list[SignupOption]]:
-    """The event and its options with their seats."""
-    return store.events.get(event_id), store.events.options(event_id)
-
-
-def registration_by_ref(store: Store, ref: str) -> Registration:
-    """The registration with reference ``ref`` (:class:`NotFound` also for a malformed one)."""
-    try:
-        return store.registrations.get(ref.strip().upper())
-    except ValidationError:
-        raise NotFound("registration", ref) from None
-
-
-def cancel_own(store: Store, ref: str, contact: str, client: str) -> Registration:
-    """Cancel registration ``ref`` when ``contact`` is the one it was made with.
-
-    Reference codes are numbered in order, so a wrong code or contact counts as a failed guess
-    against the ``client`` network and against the contact (:class:`~storage.errors.Throttled`
-    after a few), as a wrong password counts against the address and the username.
-    """
-    contact = validate.contact(contact)  # a malformed contact or code is a typo, not a guess
-    try:
-        parse_ref(ref)
-    except ValidationError:
-        raise NotFound("registration", ref) from None
-    keys = (f"cancel:{client}", f"cancel-contact:{contact}"[:MAX_KEY])
-    found: list[Registration] = []
-
-    def is_theirs() -> bool:
-        try:
-            found.append(registration_by_ref(store, ref))
-        except NotFound:
-            return False
-        return found[0].contact == contact
-
-    if not store.login_failures.check(keys, is_theirs):
-        raise NotFound("registration", ref)
-    return store.registrations.cancel(found[0].ref).registration
-
-
-def own_sign_up(result: SignupResult) -> Registration:
-    """The registration a sign-up made, or repeated with the same idempotency key.
-
-    An earlier sign-up found by the contact alone is refused (409) rather than shown: its
-    reference code and that contact are all it takes to cancel it, and a contact is no secret.
-    """
-    if not result.same_key:
-        raise Refusal(
-            409,
-            "That phone number or e-mail is already signed up for this option. If you no "
-            "longer have its reference code, ask the organisers.",
-        )
-    return result.registration
 
 
 def when(event: Event) -> str:
@@ -100,7 +30,7 @@ class HomeHandler(BaseHandler):
     """``GET /``: the upcoming events."""
 
     async def get(self) -> None:
-        events = await self.storage(upcoming)
+        events = await self.storage(signups.upcoming)
         self.render("index.html", events=events, when=when)
 
 
@@ -108,13 +38,14 @@ class EventHandler(BaseHandler):
     """``GET /events/{id}``: the event, its options' seats and the sign-up form."""
 
     async def get(self, raw_id: str) -> None:
-        event, options = await self.storage(lambda s: event_with_options(s, event_id(raw_id)))
+        the_event = event_id(raw_id)
+        event, options = await self.storage(lambda s: signups.event_with_options(s, the_event))
         self.render(
             "event.html",
             event=event,
             options=options,
             when=when,
-            key=new_key(),
+            key=signups.new_key(),
             form={},
             error=None,
         )
@@ -137,15 +68,15 @@ class SignupHandler(BaseHandler):
                 raise Refusal(400, "Choose one of the options.")
             party = self.number("party_size", "Party size", default=1)
             key = form["key"] or None
+            client = signups.Client.web(self.client_network)
             result = await self.flow(
-                lambda s: s.registrations.signing_up(
-                    option, form["name"], form["contact"], party, "web", key, the_event
+                lambda s: signups.signing_up(
+                    s, client, option, form["name"], form["contact"], party, key, the_event
                 )
             )
-            registration = own_sign_up(result)
         except Refusal as exc:
             # (an outage here too gives the plain 503 page)
-            event, options = await self.storage(lambda s: event_with_options(s, the_event))
+            event, options = await self.storage(lambda s: signups.event_with_options(s, the_event))
             self.set_status(exc.status_code)
             self.render(
                 "event.html",
@@ -154,26 +85,25 @@ class SignupHandler(BaseHandler):
                 when=when,
                 # sending the form again must not sign up twice (after a 503 the sign-up may
                 # have been written); a 409 may be the key's own conflict: a new one
-                key=new_key() if exc.status_code == 409 or not form["key"] else form["key"],
+                key=signups.new_key() if exc.status_code == 409 or not form["key"] else form["key"],
                 form=form,
                 error=exc.message,
             )
             return
-        self.redirect(f"/registrations/{registration.ref}", status=303)
+        self.redirect(f"/registrations/{result.registration.ref}", status=303)
 
 
 class RegistrationHandler(BaseHandler):
     """``GET /registrations/{ref}``: the confirmation page."""
 
     async def get(self, ref: str) -> None:
-        def look_up(store: Store) -> tuple[Registration, Event, SignupOption]:
-            registration = registration_by_ref(store, ref)
-            event = store.events.get(registration.event_id)
-            return registration, event, store.events.option(event.event_id, registration.option_id)
-
-        registration, event, option = await self.storage(look_up)
+        found = await self.storage(lambda s: signups.details(s, ref))
         self.render(
-            "confirmation.html", registration=registration, event=event, option=option, when=when
+            "confirmation.html",
+            registration=found.registration,
+            event=found.event,
+            option=found.option,
+            when=when,
         )
 
 
@@ -186,8 +116,8 @@ class CancelHandler(BaseHandler):
     async def post(self) -> None:
         ref, contact = self.text("ref"), self.text("contact")
         try:
-            client = self.client_network
-            done = await self.storage(lambda s: cancel_own(s, ref, contact, client))
+            client = signups.Client.web(self.client_network)
+            done = await self.storage(lambda s: signups.cancel(s, client, ref, contact))
         except Refusal as exc:
             if exc.status_code == 404:
                 exc = refusal(NotFound("registration", "with that code and phone or e-mail"))

@@ -1,0 +1,163 @@
+"""The sign-up rules every frontend applies: the website, the kiosk, the SMS webhook.
+
+Each rule takes the process's :class:`~storage.store.Store` and raises only the errors of
+:mod:`storage.errors` (:class:`~storage.errors.Refused` to tell the person,
+:class:`~storage.errors.Unreachable` to try again or queue), never a frontend's own type:
+a frontend translates them (web: to HTTP answers; a kiosk: to a screen).
+
+Sign-ups are a :mod:`storage.flow`, so a frontend runs them on its own loop without a thread
+per request (``await store.db.run_async(signing_up(...))``) or blocking (:func:`sign_up`).
+The other rules block on the calling thread: call them from a worker thread or an actor.
+
+Safe to call from any thread: the rules keep no state; the store is thread-safe.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from uuid import UUID
+
+from signups.client import Client
+from storage import times, validate
+from storage.errors import AlreadySignedUp, Conflict, NotFound, ValidationError
+from storage.events import Event, SignupOption
+from storage.flow import Flow
+from storage.login_failures import MAX_KEY
+from storage.registrations import Registration, SignupResult, parse_ref
+from storage.store import Store
+
+
+def new_key() -> str:
+    """A fresh idempotency key, for one sign-up form: sending it again signs up once."""
+    return secrets.token_urlsafe(16)
+
+
+def upcoming(store: Store) -> list[Event]:
+    """Open events that have not ended, by start time."""
+    now = times.now()
+    return [event for event in store.events.list() if event.is_open and event.ends_at > now]
+
+
+def upcoming_with_options(store: Store) -> list[tuple[Event, list[SignupOption]]]:
+    """The :func:`upcoming` events, each with its options and their seats."""
+    return [(event, store.events.options(event.event_id)) for event in upcoming(store)]
+
+
+def event_with_options(store: Store, event_id: UUID) -> tuple[Event, list[SignupOption]]:
+    """The event and its options with their seats."""
+    return store.events.get(event_id), store.events.options(event_id)
+
+
+def signing_up(
+    store: Store,
+    client: Client,
+    option_id: UUID,
+    name: str,
+    contact: str,
+    party_size: int = 1,
+    key: str | None = None,
+    event_id: UUID | None = None,
+    contact_proven: bool = False,
+) -> Flow[SignupResult]:
+    """Sign ``name`` and party up for an option, by ``client``'s channel (the flow).
+
+    What the caller may be shown: the registration this sign-up made, or the one an earlier
+    sign-up with the same idempotency ``key`` made. An earlier registration found by the
+    contact alone is :class:`~storage.errors.AlreadySignedUp` instead: its reference code and
+    that contact are all it takes to cancel it, and a contact is no secret. A caller who has
+    proved the contact (``contact_proven``: a text from that very number) is shown it.
+
+    With ``event_id``, an option of another event is refused before anything is written.
+    Raises what :meth:`~storage.registrations.Registrations.signing_up` raises besides.
+    """
+    result = yield from store.registrations.signing_up(
+        option_id, name, contact, party_size, client.channel, key, event_id
+    )
+    if not (result.same_key or contact_proven):
+        raise AlreadySignedUp(option_id)
+    return result
+
+
+def sign_up(
+    store: Store,
+    client: Client,
+    option_id: UUID,
+    name: str,
+    contact: str,
+    party_size: int = 1,
+    key: str | None = None,
+    event_id: UUID | None = None,
+    contact_proven: bool = False,
+) -> SignupResult:
+    """:func:`signing_up`, run blocking on the calling thread."""
+    flow = signing_up(
+        store, client, option_id, name, contact, party_size, key, event_id, contact_proven
+    )
+    return store.db.run(flow)
+
+
+def look_up(store: Store, ref: str) -> Registration:
+    """The registration with reference ``ref`` (:class:`NotFound` also for a malformed one)."""
+    try:
+        return store.registrations.get(ref.strip().upper())
+    except ValidationError:
+        raise NotFound("registration", ref) from None
+
+
+@dataclass(frozen=True)
+class Details:
+    """A registration with its event and option, as a confirmation shows it."""
+
+    registration: Registration
+    event: Event
+    option: SignupOption
+
+
+def details(store: Store, ref: str) -> Details:
+    """The registration ``ref`` with its event and option (:class:`NotFound` if none)."""
+    registration = look_up(store, ref)
+    event = store.events.get(registration.event_id)
+    return Details(registration, event, store.events.option(event.event_id, registration.option_id))
+
+
+def cancel(store: Store, client: Client, ref: str, contact: str) -> Registration:
+    """Cancel registration ``ref`` when ``contact`` is the one it was made with.
+
+    A wrong code or contact counts as a failed guess against ``client`` and against the
+    contact (:class:`~storage.errors.Throttled` after a few, as a wrong password counts
+    against the address and the username), and is answered :class:`NotFound` whichever was
+    wrong. A malformed contact or code is a typo, not a guess: it is not counted.
+    """
+    contact = validate.contact(contact)
+    try:
+        parse_ref(ref)
+    except ValidationError:
+        raise NotFound("registration", ref) from None
+    keys = (f"cancel:{client.throttle_key}"[:MAX_KEY], f"cancel-contact:{contact}"[:MAX_KEY])
+    found: list[Registration] = []
+
+    def is_theirs() -> bool:
+        try:
+            found.append(look_up(store, ref))
+        except NotFound:
+            return False
+        return found[0].contact == contact
+
+    if not store.login_failures.check(keys, is_theirs):
+        raise NotFound("registration", ref)
+    return store.registrations.cancel(found[0].ref).registration
+
+
+def promote(store: Store, ref: str) -> Registration:
+    """Give the first of an option's waitlist a seat by making room for its party (raising
+    the option's capacity); :class:`Conflict` unless ``ref`` is first on the waitlist."""
+    registration = store.registrations.get(ref)
+    waiting = store.registrations.registrations(registration.option_id, "waitlisted")
+    if not waiting or waiting[0].ref != registration.ref:
+        raise Conflict(f"{registration.ref} is not first on the waitlist")
+    option = store.events.option(registration.event_id, registration.option_id)
+    seats = option.seats
+    capacity = max(seats.capacity, seats.taken + registration.party_size)
+    store.events.update_option(registration.event_id, registration.option_id, capacity=capacity)
+    return registration

@@ -1,0 +1,35 @@
+"""The management UI: events and options, registrations, assets, kiosks and the cluster.
+
+Every page needs a signed-in admin (:class:`~web.base.AdminHandler`); every form carries the
+XSRF token and is read through :mod:`web.admin.forms`. A change to an asset or a kiosk is
+broadcast over the node link (:mod:`node.notices`) so that every node refreshes its cache.
+One module per group of pages; :mod:`web.app` routes to the handlers re-exported here.
+"""
+
+from web.admin.assets import AssetAdmin, AssetsAdmin
+from web.admin.cluster import ClusterAdmin
+from web.admin.events import (
+    EventAdmin,
+    EventDeleteAdmin,
+    EventOpenAdmin,
+    EventsAdmin,
+    OptionsAdmin,
+)
+from web.admin.kiosks import KioskDeleteAdmin, KiosksAdmin
+from web.admin.registrations import RegistrationActionAdmin, RegistrationsAdmin, RegistrationsCsv
+
+__all__ = [
+    "AssetAdmin",
+    "AssetsAdmin",
+    "ClusterAdmin",
+    "EventAdmin",
+    "EventDeleteAdmin",
+    "EventOpenAdmin",
+    "EventsAdmin",
+    "KioskDeleteAdmin",
+    "KiosksAdmin",
+    "OptionsAdmin",
+    "RegistrationActionAdmin",
+    "RegistrationsAdmin",
+    "RegistrationsCsv",
+]

@@ -1,0 +1,143 @@
+"""The management pages of events and their sign-up options."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from node.notices import AssetChanged
+from storage.assets import AssetInfo
+from storage.events import Event
+from storage.store import Store
+from web.admin.base import Admin
+from web.admin.forms import required_id
+from web.base import MAX_REQUEST_BODY, Refusal
+from web.public import event_id
+
+log = logging.getLogger(__name__)
+
+
+def image_assets(store: Store) -> list[AssetInfo]:
+    """The assets that are images (for the icon and background choices)."""
+    return [info for info in store.assets.list() if info.content_type.startswith("image/")]
+
+
+def local_input(event: Event, moment: datetime) -> str:
+    """A moment as a ``datetime-local`` value in the event's time zone."""
+    return moment.astimezone(ZoneInfo(event.time_zone)).strftime("%Y-%m-%dT%H:%M")
+
+
+class EventForm(Admin):
+    """The event form, with images uploaded along."""
+
+    max_body = MAX_REQUEST_BODY
+
+    async def save(self, the_event: UUID | None) -> UUID:
+        """Create (``the_event`` None) or change the event from the form; its id.
+
+        The images are stored first and the event written once, with them: a refused form
+        leaves no event behind, and the images it brought are removed again.
+        """
+        images = self.form.event_images()
+        fields = self.form.event_fields()
+        stored: list[AssetInfo] = []
+        event_sent = False
+        try:
+            for column, upload in images.items():
+                stored.append(await self.store_upload(upload))
+                fields[column] = stored[-1].asset_id
+            event_sent = True
+            if the_event is None:
+                return (await self.storage(lambda s: s.events.create(**fields))).event_id
+            await self.storage(lambda s: s.events.update(the_event, **fields))
+            return the_event
+        except Refusal as exc:
+            if not event_sent or exc.status_code < 500:  # the event does not use them
+                await self.discard(stored)
+            raise
+
+    async def discard(self, assets: list[AssetInfo]) -> None:
+        """Delete assets nothing uses (best effort: one left over is only clutter)."""
+        for info in assets:
+            try:
+                await self.storage(lambda s, gone=info.asset_id: s.assets.delete(gone))
+            except Refusal as exc:
+                log.warning("could not remove unused asset %s: %s", info.asset_id, exc.message)
+                continue
+            await self.notify(AssetChanged(str(info.asset_id), 0))
+
+
+class EventsAdmin(EventForm):
+    """``GET, POST /admin/events``: the events, and creating one (with uploaded images)."""
+
+    async def get(self) -> None:
+        events, images = await self.storage(lambda s: (s.events.list(), image_assets(s)))
+        self.render("admin/events.html", events=events, images=images)
+
+    async def post(self) -> None:
+        the_event = await self.save(None)
+        self.redirect(f"/admin/events/{the_event}", status=303)
+
+
+class EventAdmin(EventForm):
+    """``GET, POST /admin/events/{id}``: one event, its options; changing it."""
+
+    async def get(self, raw_id: str) -> None:
+        the_event = event_id(raw_id)
+        event, options, images = await self.storage(
+            lambda s: (s.events.get(the_event), s.events.options(the_event), image_assets(s))
+        )
+        self.render(
+            "admin/event.html", event=event, options=options, images=images, local=local_input
+        )
+
+    async def post(self, raw_id: str) -> None:
+        the_event = await self.save(event_id(raw_id))
+        self.redirect(f"/admin/events/{the_event}", status=303)
+
+
+class EventOpenAdmin(Admin):
+    """``POST /admin/events/{id}/open``: open (``is_open=1``) or close sign-ups."""
+
+    async def post(self, raw_id: str) -> None:
+        the_event, is_open = event_id(raw_id), self.form.checked("is_open")
+        await self.storage(lambda s: s.events.set_open(the_event, is_open))
+        self.redirect(f"/admin/events/{the_event}", status=303)
+
+
+class EventDeleteAdmin(Admin):
+    """``POST /admin/events/{id}/delete``: archive the event, then delete it."""
+
+    async def post(self, raw_id: str) -> None:
+        the_event = event_id(raw_id)
+        await self.storage(lambda s: s.events.delete(the_event))
+        self.redirect("/admin/events", status=303)
+
+
+class OptionsAdmin(Admin):
+    """``POST /admin/events/{id}/options[/{option}]``: add an option, or change one."""
+
+    async def post(self, raw_id: str, raw_option: str | None = None) -> None:
+        the_event = event_id(raw_id)
+        fields = self.form.option_fields()
+        if raw_option is None:
+            await self.storage(
+                lambda s: s.events.add_option(
+                    the_event, fields.label, fields.capacity, fields.waitlist, fields.position
+                )
+            )
+        else:
+            option = required_id(raw_option, "Option")
+            await self.storage(
+                lambda s: s.events.update_option(
+                    the_event,
+                    option,
+                    label=fields.label,
+                    capacity=fields.capacity,
+                    waitlist=fields.waitlist,
+                    position=fields.position,
+                )
+            )
+        self.redirect(f"/admin/events/{the_event}", status=303)
