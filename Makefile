@@ -14,13 +14,13 @@ STAMP  := $(VENV)/.installed-stamp
 .PHONY: run test lint cassandra system-deps venv
 
 run: venv system-deps
-	$(PY) -m storage.localcluster up
+	$(PY) -m devcluster up
 	$(PY) -m storage.migrate
 	$(PY) -m storage.demo
 	$(PY) -m node.launcher
 
 test: venv system-deps lint
-	$(PY) -m storage.localcluster up
+	$(PY) -m devcluster up
 	$(PY) -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status

@@ -2,7 +2,9 @@
 
 ``load(path)`` returns a frozen :class:`ClusterConfig` or raises :class:`ConfigError` whose
 message names the offending key (as a dotted path) and the form that was expected. Nothing
-else in Gather reads the file: every part takes what it needs from the returned object.
+else in Gather reads the file: every part takes what it needs from the returned object. The
+one section Gather leaves alone, ``cassandra.local``, belongs to the development cluster
+(``devcluster``), which parses it with :func:`read` and :class:`Section`.
 
 The schema is documented in the file's own comments and in ``docs/cluster-yaml.md``.
 """
@@ -13,10 +15,10 @@ import ipaddress
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -40,6 +42,7 @@ ROLES = ("kiosk", "web", "sms", "mail", "worker")
 MIN_COOKIE_BYTES = 32
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,47}$")
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
+T = TypeVar("T")
 
 
 class ConfigError(ValueError):
@@ -56,24 +59,11 @@ class Consistency:
 
 
 @dataclass(frozen=True)
-class LocalCassandra:
-    """What the local cluster manager runs on this machine."""
-
-    nodes: int
-    heap_mb: int
-
-    def address(self, index: int) -> str:
-        """Loopback address of local node ``index`` (1-based)."""
-        return f"127.0.0.{index}"
-
-
-@dataclass(frozen=True)
 class CassandraConfig:
     """Driver contact points, keyspace and the consistency of each operation class."""
 
     contact_points: tuple[str, ...]
     port: int
-    local: LocalCassandra
     keyspace: str
     replication_strategy: str
     replication_factor: int
@@ -171,8 +161,13 @@ class ClusterConfig:
 
 
 def load(path: str | os.PathLike[str] | None = None) -> ClusterConfig:
-    """Read and validate cluster.yaml (by default the one at the repository root)."""
-    path = Path(path or os.environ.get("GATHER_CLUSTER_YAML") or DEFAULT_PATH).resolve()
+    """Read and validate cluster.yaml (by default $GATHER_CLUSTER_YAML, else the repository's)."""
+    resolved = Path(path or os.environ.get("GATHER_CLUSTER_YAML") or DEFAULT_PATH).resolve()
+    return read(resolved, lambda top: _parse(resolved, top))
+
+
+def read(path: Path, parse: Callable[[Section], T]) -> T:
+    """Run ``parse`` on the YAML document at ``path``; a :class:`ConfigError` names the file."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -182,13 +177,12 @@ def load(path: str | os.PathLike[str] | None = None) -> ClusterConfig:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     try:
-        return _parse(path, raw)
+        return parse(Section(raw, ""))
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
 
 
-def _parse(path: Path, raw: Any) -> ClusterConfig:
-    top = _Section(raw, "")
+def _parse(path: Path, top: Section) -> ClusterConfig:
     top.only("cluster_name", "cookie", "cassandra", "link", "nodes")
     name = top.text("cluster_name", pattern=_NAME, form="lower-case name like 'gather'")
 
@@ -222,7 +216,8 @@ def _parse(path: Path, raw: Any) -> ClusterConfig:
     )
 
 
-def _parse_cassandra(section: _Section) -> CassandraConfig:
+def _parse_cassandra(section: Section) -> CassandraConfig:
+    # "local" holds the development cluster's settings: allowed here, parsed by devcluster.
     section.only("contact_points", "port", "local", "keyspace", "consistency")
     points = section.value("contact_points")
     if not isinstance(points, list) or not points:
@@ -232,9 +227,6 @@ def _parse_cassandra(section: _Section) -> CassandraConfig:
     contact_points = tuple(
         _address(p, f"{section.where('contact_points')}[{i}]") for i, p in enumerate(points)
     )
-
-    local = section.section("local")
-    local.only("nodes", "heap_mb")
 
     keyspace = section.section("keyspace")
     keyspace.only("name", "replication")
@@ -248,9 +240,6 @@ def _parse_cassandra(section: _Section) -> CassandraConfig:
     return CassandraConfig(
         contact_points=contact_points,
         port=section.integer("port", 1, 65535),
-        local=LocalCassandra(
-            nodes=local.integer("nodes", 1, 9), heap_mb=local.integer("heap_mb", 256, 16384)
-        ),
         keyspace=keyspace.text("name", pattern=_IDENTIFIER, form="a CQL identifier like 'gather'"),
         replication_strategy=replication.choice("strategy", REPLICATION_STRATEGIES),
         replication_factor=replication.integer("factor", 1, 9),
@@ -258,7 +247,7 @@ def _parse_cassandra(section: _Section) -> CassandraConfig:
     )
 
 
-def _parse_link(root: Path, section: _Section) -> LinkConfig:
+def _parse_link(root: Path, section: Section) -> LinkConfig:
     section.only("heartbeat_s", "down_after_s", "max_frame_kb", "tls")
     heartbeat = section.number("heartbeat_s", 0.05, 60.0)
     down_after = section.number("down_after_s", 0.1, 600.0)
@@ -283,7 +272,7 @@ def _parse_link(root: Path, section: _Section) -> LinkConfig:
     )
 
 
-def _parse_consistency(op: str, section: _Section) -> Consistency:
+def _parse_consistency(op: str, section: Section) -> Consistency:
     allowed = ("level", "timeout_s", "serial") if op == "signup" else ("level", "timeout_s")
     section.only(*allowed)
     return Consistency(
@@ -293,7 +282,7 @@ def _parse_consistency(op: str, section: _Section) -> Consistency:
     )
 
 
-def _parse_node(name: str, section: _Section) -> NodeConfig:
+def _parse_node(name: str, section: Section) -> NodeConfig:
     if not _NAME.match(str(name)):
         raise ConfigError(
             f"nodes.{name}: node names are lower-case letters, digits, '-' and '_' "
@@ -322,7 +311,7 @@ def _parse_node(name: str, section: _Section) -> NodeConfig:
     )
 
 
-def _networks(section: _Section, key: str) -> tuple[str, ...]:
+def _networks(section: Section, key: str) -> tuple[str, ...]:
     value = section.value(key, required=False)
     if value is None:
         return ()
@@ -344,7 +333,7 @@ def _address(value: Any, where: str) -> str:
         raise ConfigError(f"{where}: expected an IP address, got {value!r}") from None
 
 
-class _Section:
+class Section:
     """A mapping in the YAML document, with typed accessors that name the key on error."""
 
     def __init__(self, raw: Any, prefix: str) -> None:
@@ -371,8 +360,8 @@ class _Section:
             return None
         return self._raw[key]
 
-    def section(self, key: str) -> _Section:
-        return _Section(self.value(key), self.where(key))
+    def section(self, key: str) -> Section:
+        return Section(self.value(key), self.where(key))
 
     def text(
         self,

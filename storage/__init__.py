@@ -1,1 +1,1 @@
-"""Everything in Gather that talks to Cassandra: the local cluster, schema and repositories."""
+"""Everything in Gather that talks to Cassandra: the driver session, schema and repositories."""

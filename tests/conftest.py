@@ -12,9 +12,9 @@ import pytest
 
 from config import cluster as cluster_config
 from config.cluster import ClusterConfig
+from devcluster import LocalCluster, LocalClusterError
 from storage import migrate as storage_migrate
 from storage.errors import StorageError
-from storage.localcluster import LocalCluster, LocalClusterError
 from storage.session import Database
 from storage.store import Store
 from tests.helpers import STORAGE_TEST_KEYSPACE
@@ -29,7 +29,7 @@ def config() -> ClusterConfig:
 @pytest.fixture(scope="session")
 def local_cluster(config: ClusterConfig) -> Iterator[LocalCluster]:
     """The local Cassandra cluster, every node UP (started now if it was not running)."""
-    cluster = LocalCluster(config, say=lambda line: print(f"[localcluster] {line}"))
+    cluster = LocalCluster(config, say=lambda line: print(f"[devcluster] {line}"))
     try:
         cluster.up()
     except LocalClusterError as exc:

@@ -12,8 +12,8 @@ from cassandra.cluster import Cluster, NoHostAvailable, Session
 from cassandra.query import SimpleStatement
 
 from config.cluster import ClusterConfig
-from storage.localcluster import LocalCluster
-from storage.localcluster.node import running_var
+from devcluster import LocalCluster
+from devcluster.node import running_var
 from storage.session import PROTOCOL_VERSION
 
 KEYSPACE = "foundation_test"

@@ -17,7 +17,6 @@ DEFAULT = yaml.safe_load(cluster.DEFAULT_PATH.read_text())
 
 def test_the_committed_default_describes_one_machine() -> None:
     config = cluster.load()
-    assert config.cassandra.local.nodes == 3
     assert config.cassandra.replication_factor == 3
     assert config.cassandra.consistency["write"].level == "QUORUM"
     assert config.cassandra.consistency["signup"].level == "QUORUM"
@@ -58,7 +57,6 @@ _DELETE = object()
         (["cassandra", "keyspace", "replication", "strategy"], "Simple", "replication.strategy"),
         (["cassandra", "contact_points"], ["not-an-ip"], "cassandra.contact_points[0]"),
         (["cassandra", "port"], "9042", "cassandra.port"),
-        (["cassandra", "local", "heap_mb"], _DELETE, "cassandra.local.heap_mb: missing"),
         (["cassandra", "colour"], "blue", "cassandra.colour: unknown key"),
         (["nodes", "hub", "roles"], ["web", "chef"], "nodes.hub.roles"),
         (["nodes", "kiosk-1", "port"], 7410, "already used by hub"),
@@ -114,18 +112,26 @@ def test_the_cookie_comes_from_the_environment_first_then_the_file(
         source.read()
 
 
+def test_the_local_section_is_left_to_devcluster(tmp_path: Path) -> None:
+    """A production cluster.yaml has no ``cassandra.local``; a development one may have any."""
+    for local in (_DELETE, {"nodes": 40, "colour": "blue"}):
+        path = tmp_path / "cluster.yaml"
+        path.write_text(yaml.safe_dump(_with(["cassandra", "local"], local)))
+        assert cluster.load(path).cassandra.port == 9042
+
+
 def test_the_cluster_manager_reports_a_bad_config_and_exits_non_zero(tmp_path: Path) -> None:
     bad = tmp_path / "cluster.yaml"
     bad.write_text(yaml.safe_dump(_with(["cassandra", "local", "nodes"], 40)))
     result = subprocess.run(
-        [sys.executable, "-m", "storage.localcluster", "--config", str(bad), "status"],
+        [sys.executable, "-m", "devcluster", "--config", str(bad), "status"],
         capture_output=True,
         text=True,
         cwd=cluster.DEFAULT_PATH.parent,
         check=False,
     )
     assert result.returncode == 1
-    assert "cassandra.local.nodes: expected an integer from 1 to 9, got 40" in result.stderr
+    assert f"{bad}: cassandra.local.nodes: expected an integer from 1 to 9, got 40" in result.stderr
 
 
 def test_trusted_proxies_are_networks(tmp_path: Path) -> None:

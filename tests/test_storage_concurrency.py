@@ -13,8 +13,8 @@ from typing import Any
 
 from config import cluster as cluster_config
 from config.cluster import ClusterConfig
+from devcluster import LocalCluster
 from storage.errors import CassandraUnavailable
-from storage.localcluster import LocalCluster
 from storage.registrations import Registrations, SignupResult
 from storage.session import Database
 from storage.store import Store

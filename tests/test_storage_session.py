@@ -14,8 +14,8 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, N
 from cassandra.policies import TokenAwarePolicy, WhiteListRoundRobinPolicy
 
 from config.cluster import ClusterConfig, Consistency
+from devcluster import LocalCluster
 from storage.errors import CassandraUnavailable, MigrationError, ValidationError, WriteUncertain
-from storage.localcluster.manager import LocalCluster
 from storage.session import PROTOCOL_VERSION, Database, _translate
 from storage.store import Store
 

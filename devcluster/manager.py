@@ -18,10 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from config.cluster import ClusterConfig
-from storage.localcluster import distribution
-from storage.localcluster.distribution import Distribution
-from storage.localcluster.errors import LocalClusterError
-from storage.localcluster.node import READY_LINE, TEMPLATES, VAR, Launch, LocalNode, running_var
+from devcluster import distribution, settings
+from devcluster.distribution import SERVER, Distribution
+from devcluster.errors import LocalClusterError
+from devcluster.node import READY_LINE, VAR, Launch, LocalNode, running_var
+from devcluster.settings import LocalSettings
 
 NODE_START_TIMEOUT_S = 180.0
 GOSSIP_TIMEOUT_S = 90.0
@@ -44,8 +45,14 @@ class NodeStatus:
 class LocalCluster:
     """The N local nodes of cluster.yaml's ``cassandra.local`` section."""
 
-    def __init__(self, config: ClusterConfig, say: Callable[[str], None] = print) -> None:
-        local = config.cassandra.local
+    def __init__(
+        self,
+        config: ClusterConfig,
+        local: LocalSettings | None = None,
+        say: Callable[[str], None] = print,
+    ) -> None:
+        """``local`` defaults to the ``cassandra.local`` section of ``config``'s file."""
+        local = local or settings.load(config)
         self.config = config
         nodes = [
             LocalNode(
@@ -179,7 +186,7 @@ class LocalCluster:
     def _nodetool(self, node: LocalNode, *args: str) -> str:
         options = [
             line
-            for line in (TEMPLATES / "jvm17.options").read_text().splitlines()
+            for line in (SERVER / "jvm17.options").read_text().splitlines()
             if line.startswith("--add-")
         ]
         result = subprocess.run(
@@ -189,7 +196,7 @@ class LocalCluster:
                 "-XX:TieredStopAtLevel=1",
                 "-XX:+UseSerialGC",
                 *options,
-                f"-Dlogback.configurationFile={TEMPLATES / 'logback-tools.xml'}",
+                f"-Dlogback.configurationFile={SERVER / 'logback-tools.xml'}",
                 f"-Dcassandra.storagedir={node.home / 'data'}",
                 "-cp",
                 self.dist.classpath,

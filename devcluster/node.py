@@ -20,10 +20,9 @@ from string import Template
 
 import psutil
 
-from storage.localcluster.distribution import REPO_ROOT, Distribution
-from storage.localcluster.errors import LocalClusterError
+from devcluster.distribution import REPO_ROOT, SERVER, Distribution
+from devcluster.errors import LocalClusterError
 
-TEMPLATES = REPO_ROOT / "cassandra"
 VAR = REPO_ROOT / "var" / "cassandra"
 STORAGE_PORT = 7000
 READY_LINE = "Starting listening for CQL clients"
@@ -111,11 +110,11 @@ class LocalNode:
         return self.home / "conf" / "cassandra.yaml"
 
     def write_config(self) -> None:
-        """Generate cassandra.yaml and logback.xml for this node from cassandra/'s templates."""
+        """Generate cassandra.yaml and logback.xml for this node from devcluster/server/'s."""
         for folder in ("conf", "data", "logs"):
             (self.home / folder).mkdir(parents=True, exist_ok=True)
         seeds = ",".join(f"127.0.0.{i}:{STORAGE_PORT}" for i in range(1, self.count + 1))
-        yaml_text = Template((TEMPLATES / "cassandra.yaml.in").read_text()).substitute(
+        yaml_text = Template((SERVER / "cassandra.yaml.in").read_text()).substitute(
             index=self.index,
             cluster_name=self.cluster_name,
             initial_token=balanced_token(self.index, self.count),
@@ -127,13 +126,13 @@ class LocalNode:
             storage_dir=self.home / "data",
         )
         self.config_file.write_text(yaml_text)
-        (self.home / "conf" / "logback.xml").write_text((TEMPLATES / "logback.xml").read_text())
+        (self.home / "conf" / "logback.xml").write_text((SERVER / "logback.xml").read_text())
 
     def jvm_command(self, dist: Distribution) -> list[str]:
         """The full java command line that runs this node."""
         options = [
             line.strip()
-            for line in (TEMPLATES / "jvm17.options").read_text().splitlines()
+            for line in (SERVER / "jvm17.options").read_text().splitlines()
             if line.strip() and not line.startswith("#")
         ]
         new_gen = max(64, self.heap_mb // 4)

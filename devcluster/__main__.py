@@ -1,4 +1,4 @@
-"""Command line of the local Cassandra cluster manager: ``python -m storage.localcluster CMD``."""
+"""Command line of the local Cassandra cluster manager: ``python -m devcluster CMD``."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ import dataclasses
 import sys
 
 from config import cluster as cluster_config
-from storage.localcluster.errors import LocalClusterError
-from storage.localcluster.manager import LocalCluster
+from devcluster import settings
+from devcluster.errors import LocalClusterError
+from devcluster.manager import LocalCluster
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m storage.localcluster",
+        prog="python -m devcluster",
         description="Run the real Apache Cassandra cluster that cluster.yaml describes, locally.",
     )
     parser.add_argument("--config", help="path of cluster.yaml (default: the repository's)")
@@ -34,12 +35,10 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         config = cluster_config.load(args.config)
+        local = settings.load(config)
         if getattr(args, "nodes", None):
-            local = dataclasses.replace(config.cassandra.local, nodes=args.nodes)
-            config = dataclasses.replace(
-                config, cassandra=dataclasses.replace(config.cassandra, local=local)
-            )
-        cluster = LocalCluster(config)
+            local = dataclasses.replace(local, nodes=args.nodes)
+        cluster = LocalCluster(config, local)
         if args.command == "up":
             cluster.up()
             print_status(cluster)

@@ -1,6 +1,6 @@
 """The Cassandra server's jars, fetched from Maven Central with ``mvn``, and the Java to run them.
 
-The version is the one ``cassandra/pom.xml`` names. Jars land in the git-ignored
+The version is the one ``devcluster/server/pom.xml`` names. Jars land in the git-ignored
 ``.cache/cassandra-<version>/lib``; a completed fetch is marked by a stamp file, so the
 second call costs nothing.
 """
@@ -14,10 +14,13 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from storage.localcluster.errors import LocalClusterError
+from devcluster.errors import LocalClusterError
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-POM = REPO_ROOT / "cassandra" / "pom.xml"
+SERVER = Path(__file__).resolve().parent / "server"
+"""What running a Cassandra server needs: pom.xml (the jars), the templates of cassandra.yaml and
+logback.xml, and the JVM flags."""
+REPO_ROOT = SERVER.parents[1]
+POM = SERVER / "pom.xml"
 CACHE = REPO_ROOT / ".cache"
 JAVA_CANDIDATES = (
     Path("/usr/lib/jvm/java-17-openjdk-amd64"),
@@ -44,7 +47,7 @@ class Distribution:
 
 
 def cassandra_version() -> str:
-    """The Cassandra version pinned in cassandra/pom.xml."""
+    """The Cassandra version pinned in devcluster/server/pom.xml."""
     match = re.search(r"<cassandra\.version>([^<]+)</cassandra\.version>", POM.read_text())
     if not match:
         raise LocalClusterError(f"{POM}: no <cassandra.version> property")
