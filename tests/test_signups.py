@@ -1,0 +1,99 @@
+"""The sign-up rules every frontend shares (:mod:`signups`), on the real cluster: what a
+caller is shown, the wrong-guess throttle per client of every channel, lookups, promotion."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+import signups
+from signups import Client
+from storage.errors import AlreadySignedUp, Conflict, NotFound, Throttled
+from storage.store import Store
+from tests.helpers import make_event
+
+
+def new_phone() -> str:
+    """A phone number no other test (or earlier run) uses: guesses are counted per contact."""
+    exchange = secrets.choice("23456789")  # a North American exchange starts with 2-9
+    return f"+1555{exchange}" + "".join(secrets.choice("0123456789") for _ in range(6))
+
+
+def test_a_kiosk_sign_up_is_shown_again_to_its_own_key_only(store: Store, short_code: str) -> None:
+    _, option = make_event(store, short_code)
+    kiosk, phone = Client.kiosk("kiosk-7"), new_phone()
+    made = signups.sign_up(store, kiosk, option.option_id, "Ada", phone, key="form-1")
+    again = signups.sign_up(store, kiosk, option.option_id, "Ada", phone, key="form-1")
+    assert made.created and made.registration.channel == "kiosk"
+    assert again.registration == made.registration and not again.created
+    with pytest.raises(AlreadySignedUp) as refused:
+        signups.sign_up(store, kiosk, option.option_id, "Ada", phone, key="form-2")
+    assert refused.value.option_id == option.option_id
+
+
+def test_a_caller_who_proved_the_contact_is_shown_its_registration(
+    store: Store, short_code: str
+) -> None:
+    _, option = make_event(store, short_code)
+    phone = new_phone()
+    made = signups.sign_up(store, Client.web("192.0.2.1"), option.option_id, "Bo", phone)
+    by_text = signups.sign_up(
+        store, Client.sms(phone), option.option_id, "Bo", phone, contact_proven=True
+    )
+    assert by_text.registration == made.registration and not by_text.created
+
+
+def test_wrong_guesses_are_counted_per_client_of_each_channel(
+    store: Store, short_code: str
+) -> None:
+    _, option = make_event(store, short_code)
+    phone = new_phone()
+    ref = signups.sign_up(store, Client.web("192.0.2.9"), option.option_id, "Cy", phone)
+    ref_code = ref.registration.ref
+    guesser = Client.kiosk(f"kiosk-{secrets.token_hex(3)}")
+    for _ in range(5):
+        with pytest.raises(NotFound):
+            signups.cancel(store, guesser, ref_code, new_phone())
+    with pytest.raises(Throttled) as throttled:
+        signups.cancel(store, guesser, ref_code, phone)
+    assert throttled.value.wait_s > 0
+    # the same name on another channel is another client: its right answer goes through
+    same_name = Client.sms(guesser.identity)
+    done = signups.cancel(store, same_name, ref_code, phone)
+    assert done.status == "cancelled"
+
+
+def test_look_up_and_details(store: Store, short_code: str) -> None:
+    event, option = make_event(store, short_code)
+    made = signups.sign_up(store, Client.kiosk("kiosk-1"), option.option_id, "Di", new_phone())
+    ref = made.registration.ref
+    assert signups.look_up(store, f" {ref.lower()} ") == made.registration
+    found = signups.details(store, ref)
+    assert (found.event.event_id, found.option.option_id) == (event.event_id, option.option_id)
+    with pytest.raises(NotFound):
+        signups.look_up(store, "not a code")
+
+
+def test_upcoming_lists_open_events_with_their_seats(store: Store, short_code: str) -> None:
+    event, option = make_event(store, short_code, capacity=3)
+    listed = {shown.event_id: options for shown, options in signups.upcoming_with_options(store)}
+    assert [(o.option_id, o.seats.capacity) for o in listed[event.event_id]] == [
+        (option.option_id, 3)
+    ]
+    store.events.set_open(event.event_id, False)
+    assert event.event_id not in {shown.event_id for shown in signups.upcoming(store)}
+
+
+def test_only_the_first_on_the_waitlist_is_promoted(store: Store, short_code: str) -> None:
+    _, option = make_event(store, short_code, capacity=1)
+    web = Client.web("192.0.2.3")
+    signups.sign_up(store, web, option.option_id, "Ed", new_phone())
+    first = signups.sign_up(store, web, option.option_id, "Flo", new_phone()).registration
+    second = signups.sign_up(store, web, option.option_id, "Gus", new_phone()).registration
+    assert (first.status, second.status) == ("waitlisted", "waitlisted")
+    with pytest.raises(Conflict, match=f"{second.ref} is not first on the waitlist"):
+        signups.promote(store, second.ref)
+    signups.promote(store, first.ref)
+    assert store.registrations.get(first.ref).status == "confirmed"
+    assert store.registrations.get(second.ref).status == "waitlisted"
