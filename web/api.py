@@ -144,7 +144,10 @@ class SignupsApi(ApiHandler):
             raise Refusal(400, "Option id must be a UUID.") from None
         key = body.get("idempotency_key")
         client = signups.Client.web(self.client_network)
-        name, contact, party = body.get("name"), body.get("contact"), body.get("party_size", 1)
+        # any JSON value: the sign-up rules validate them, for every frontend alike
+        name: Any = body.get("name")
+        contact: Any = body.get("contact")
+        party: Any = body.get("party_size", 1)
         result = await self.flow(
             lambda s: signups.signing_up(s, client, option, name, contact, party, key)
         )

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import tornado.web
 
@@ -37,7 +38,7 @@ def make_app(
     context: NodeContext, storage_threads: int = STORAGE_THREADS
 ) -> tornado.web.Application:
     """The application serving ``context``'s node."""
-    routes = [
+    routes: list[tuple[Any, ...]] = [
         (r"/", public.HomeHandler),
         (rf"/events/{_UUID}", public.EventHandler),
         (rf"/events/{_UUID}/signup", public.SignupHandler),

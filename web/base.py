@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -95,9 +95,10 @@ class BaseHandler(tornado.web.RequestHandler):
             return str(ipaddress.ip_network(f"{ip}/64", strict=False))
         return str(ip)
 
-    def prepare(self) -> None:
+    def prepare(self) -> Awaitable[None] | None:
         if len(self.request.body) > self.max_body:
             raise Refusal(413, f"What was sent is too large (at most {size_text(self.max_body)}).")
+        return None
 
     async def storage(self, work: Callable[[Store], T]) -> T:
         """``work(store)`` on the storage thread pool, storage errors turned into refusals."""

@@ -38,7 +38,7 @@ class TrustedProxies:
 
     def origin(self, request: HTTPServerRequest) -> Origin:
         """Where ``request`` comes from (see the module doc)."""
-        peer = request.remote_ip
+        peer = request.remote_ip or ""  # None only for a connection without a peer address
         if not self._trusts(_ip(peer)):
             return Origin(peer, request.protocol)
         address = _ip(peer)

@@ -61,8 +61,9 @@ class EventForm(Admin):
     async def discard(self, assets: list[AssetInfo]) -> None:
         """Delete assets nothing uses (best effort: one left over is only clutter)."""
         for info in assets:
+            gone = info.asset_id
             try:
-                await self.storage(lambda s, gone=info.asset_id: s.assets.delete(gone))
+                await self.storage(lambda s: s.assets.delete(gone))  # noqa: B023 (awaited here)
             except Refusal as exc:
                 log.warning("could not remove unused asset %s: %s", info.asset_id, exc.message)
                 continue
