@@ -1,0 +1,53 @@
+"""Sign-ups: each option's seats and the registrations in them, never overbooked.
+
+Everything about one sign-up option lives in one ``signup_ledger`` partition: the seat state in
+static columns (capacity, waitlist on/off, open, seats taken, waitlist length, last registration
+number, version) and rows for registrations (``r:``), the waitlist (``w:``), and claims by
+normalised contact (``c:``) and idempotency key (``k:``). A sign-up is ONE conditional batch on
+that partition (a lightweight transaction at the ``signup`` class's serial consistency): it
+bumps the version it read, inserts both claims ``IF NOT EXISTS`` and writes the registration, so
+it applies entirely or not at all. A batch that does not apply returns the partition's current
+state, from which the next attempt is computed; a claim it returns is the registration to give
+back. Cancelling and changing capacity are batches of the same kind that also promote the
+waitlist in order. docs/data-model.md explains the algorithm.
+
+The modules: :mod:`.models` (seats, registrations, results, limits), :mod:`.refs` (reference
+codes), :mod:`.ledger` (the statements, entry keys and row mapping) and :mod:`.repository`
+(:class:`Registrations`, the flows). Import from this package.
+"""
+
+from storage.registrations.ledger import SIGN_UP_CONFIRMED, SIGN_UP_WAITLISTED, Statement
+from storage.registrations.models import (
+    CHANNELS,
+    MAX_CAPACITY,
+    MAX_KEY,
+    MAX_NAME,
+    MAX_PARTY_SIZE,
+    STATUSES,
+    CancelResult,
+    Registration,
+    Seats,
+    SignupResult,
+)
+from storage.registrations.refs import REF_LETTERS, parse_ref
+from storage.registrations.repository import Change, Registrations
+
+__all__ = [
+    "CHANNELS",
+    "MAX_CAPACITY",
+    "MAX_KEY",
+    "MAX_NAME",
+    "MAX_PARTY_SIZE",
+    "REF_LETTERS",
+    "SIGN_UP_CONFIRMED",
+    "SIGN_UP_WAITLISTED",
+    "STATUSES",
+    "CancelResult",
+    "Change",
+    "Registration",
+    "Registrations",
+    "Seats",
+    "SignupResult",
+    "Statement",
+    "parse_ref",
+]
