@@ -173,7 +173,7 @@ class Assets:
                 op="write",
             )
 
-    def _records(self, versions: list[AssetInfo]) -> Iterator[Record]:
+    def _records(self, versions: Iterable[AssetInfo]) -> Iterator[Record]:
         for info in versions:
             yield "version", info.__dict__ | {"state": "ready"}
             for index in range(info.chunks):

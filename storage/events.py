@@ -10,8 +10,9 @@ first; an archive can be restored.
 
 from __future__ import annotations
 
+import builtins
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -248,7 +249,7 @@ class Events:
                 return option
         raise NotFound("sign-up option", option_id)
 
-    def options(self, event_id: UUID) -> list[SignupOption]:
+    def options(self, event_id: UUID) -> builtins.list[SignupOption]:
         """The event's options in display order, each with its current seats."""
         rows = self._option_rows(event_id)
         seats = self._registrations.seats_of(row["option_id"] for row in rows)
@@ -302,7 +303,7 @@ class Events:
             self._registrations.configure(option_id, is_open=event.is_open)
         return event
 
-    def _records(self, event: Event, option_rows: list[Row]) -> Iterator[Record]:
+    def _records(self, event: Event, option_rows: Iterable[Row]) -> Iterator[Record]:
         yield "event", event.__dict__
         for row in option_rows:
             yield "option", row
@@ -323,13 +324,13 @@ class Events:
             op="write",
         )
 
-    def _option_rows(self, event_id: UUID) -> list[Row]:
+    def _option_rows(self, event_id: UUID) -> builtins.list[Row]:
         return self._db.execute(
             "SELECT event_id, option_id, label, position FROM event_options WHERE event_id = ?",
             (event_id,),
         )
 
-    def _option_ids(self, event_id: UUID) -> list[UUID]:
+    def _option_ids(self, event_id: UUID) -> builtins.list[UUID]:
         return [row["option_id"] for row in self._option_rows(event_id)]
 
     def _claim_code(self, code: str, event_id: UUID) -> None:
