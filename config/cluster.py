@@ -19,7 +19,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 import yaml
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "cluster.yaml"
@@ -41,6 +43,7 @@ REPLICATION_STRATEGIES = ("SimpleStrategy", "NetworkTopologyStrategy")
 ROLES = ("kiosk", "web", "sms", "mail", "worker")
 MIN_COOKIE_BYTES = 32
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,47}$")
+_URL = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 T = TypeVar("T")
 
@@ -102,6 +105,35 @@ class LinkConfig:
 
 
 @dataclass(frozen=True)
+class SiteConfig:
+    """The community's site, as every frontend names it to members (``site`` in cluster.yaml)."""
+
+    name: str
+    """The community's name (page titles, texts, e-mails)."""
+    public_url: str
+    """Where members reach the website, without a trailing slash (links, QR codes)."""
+    time_zone: str
+    """The IANA zone the site lives in (the default of new events, the digest's clock)."""
+    phone_region: str
+    """Region (ISO 3166-1 alpha-2, e.g. ``GB``) of phone numbers written without ``+``."""
+    contact: str
+    """Whom members are told to reach (SMS HELP, the kiosk, error pages)."""
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """Limits of every web server (``web`` in cluster.yaml)."""
+
+    idle_timeout_s: float
+    """A kept-alive connection with no request for this long is closed."""
+    body_timeout_s: float
+    """A request body not received in full within this long is refused and its connection
+    closed (a slow sender holds nothing for long)."""
+    max_connections: int
+    """Open connections per web server; one more is closed at once."""
+
+
+@dataclass(frozen=True)
 class CookieSource:
     """Where the cluster cookie comes from; the value itself is never in the config."""
 
@@ -153,6 +185,8 @@ class ClusterConfig:
     cassandra: CassandraConfig
     link: LinkConfig
     nodes: Mapping[str, NodeConfig]
+    site: SiteConfig
+    web: WebConfig
 
     @property
     def root(self) -> Path:
@@ -183,7 +217,7 @@ def read(path: Path, parse: Callable[[Section], T]) -> T:
 
 
 def _parse(path: Path, top: Section) -> ClusterConfig:
-    top.only("cluster_name", "cookie", "cassandra", "link", "nodes")
+    top.only("cluster_name", "cookie", "cassandra", "link", "nodes", "site", "web")
     name = top.text("cluster_name", pattern=_NAME, form="lower-case name like 'gather'")
 
     cookie_section = top.section("cookie")
@@ -213,6 +247,43 @@ def _parse(path: Path, top: Section) -> ClusterConfig:
         cassandra=_parse_cassandra(top.section("cassandra")),
         link=_parse_link(path.parent, top.section("link")),
         nodes=nodes,
+        site=_parse_site(top.section("site")),
+        web=_parse_web(top.section("web")),
+    )
+
+
+def _parse_site(section: Section) -> SiteConfig:
+    section.only("name", "public_url", "time_zone", "phone_region", "contact")
+    url = str(
+        section.text("public_url", pattern=_URL, form="an http(s) URL like 'https://example.org'")
+    )
+    zone = str(section.text("time_zone"))
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{section.where('time_zone')}: {zone!r} is not an IANA time zone such as Europe/London"
+        ) from None
+    region = str(section.text("phone_region"))
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ConfigError(
+            f"{section.where('phone_region')}: {region!r} is not a region code such as GB or US"
+        )
+    return SiteConfig(
+        name=str(section.text("name")),
+        public_url=url.rstrip("/"),
+        time_zone=zone,
+        phone_region=region,
+        contact=str(section.text("contact")),
+    )
+
+
+def _parse_web(section: Section) -> WebConfig:
+    section.only("idle_timeout_s", "body_timeout_s", "max_connections")
+    return WebConfig(
+        idle_timeout_s=section.number("idle_timeout_s", 1.0, 3600.0),
+        body_timeout_s=section.number("body_timeout_s", 1.0, 3600.0),
+        max_connections=section.integer("max_connections", 1, 1_000_000),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -141,3 +142,20 @@ def test_trusted_proxies_are_networks(tmp_path: Path) -> None:
     )
     assert cluster.load(path).nodes["hub"].trusted_proxies == ("10.0.0.7/32", "fd00::/64")
     assert cluster.load().nodes["hub"].trusted_proxies == ()
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("public_url", "example.org", "site.public_url: 'example.org' is not an http(s) URL"),
+        ("time_zone", "Mars/Olympus", "site.time_zone: 'Mars/Olympus' is not an IANA time zone"),
+        ("phone_region", "XX", "site.phone_region: 'XX' is not a region code"),
+    ],
+)
+def test_site_settings_are_checked(tmp_path: Path, key: str, value: str, expected: str) -> None:
+    document = yaml.safe_load(cluster.DEFAULT_PATH.read_text())
+    document["site"][key] = value
+    bad = tmp_path / "cluster.yaml"
+    bad.write_text(yaml.safe_dump(document))
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        cluster.load(bad)
