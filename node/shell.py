@@ -17,8 +17,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from node.errors import decode_error, describe
 from node.frames import FrameDecoder, FrameError, encode
-from node.link import RemoteError, client_handshake
+from node.handshake import client_handshake
 from node.wire import from_wire
 
 HISTORY = Path.home() / ".gather_shell_history"
@@ -70,8 +71,7 @@ class ShellConnection:
                 if frame[0] == "result" and frame[1] == command_id:
                     if frame[2]:
                         return from_wire(frame[3])
-                    error_type, message = frame[3]
-                    raise ShellError(str(RemoteError(error_type, message)))
+                    raise ShellError(describe(decode_error(frame[3])))
 
     def close(self) -> None:
         self._writer.close()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, dataclass_transform
 
 T = TypeVar("T")
 
@@ -28,6 +28,7 @@ class WireError(ValueError):
     """Data received from a peer does not describe a known message."""
 
 
+@dataclass_transform(frozen_default=True)
 def message(name: str, version: int = 1) -> Callable[[type[T]], type[T]]:
     """Class decorator: make ``cls`` a frozen dataclass and register it under ``name``."""
 

@@ -25,6 +25,7 @@ import yaml
 
 from actors import DomainError, GatherActor, Reason
 from config import cluster as cluster_config
+from storage.errors import FullError, Throttled, ValidationError
 from storage.events import Event, SignupOption
 from storage.store import Store
 from supervision import ChildSpec, Supervisor, Tree
@@ -314,6 +315,29 @@ class NodeProcesses:
 
 
 # The node link.
+
+
+class Refuser(GatherActor):
+    """A test actor for the error contract, driven by plain data (so asks can cross the link).
+
+    ``["full"]``, ``["throttled", wait_s]`` and ``["invalid", field, message]`` make it
+    raise that storage refusal (a domain error: it goes on); ``"crash"`` makes it raise
+    KeyError (it crashes); ``"whoami"`` names this instance.
+    """
+
+    def on_receive(self, message: Any) -> Any:
+        match message:
+            case "whoami":
+                return self.actor_urn
+            case "crash":
+                raise KeyError("crash on purpose")
+            case ["full"]:
+                raise FullError("option 1 is full")
+            case ["throttled", float(wait_s)]:
+                raise Throttled(wait_s)
+            case ["invalid", str(field), str(text)]:
+                raise ValidationError(field, text)
+        return None
 
 
 class Inbox:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 import struct
 import subprocess
@@ -15,16 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from config.cluster import LinkConfig
-from node import tls
-from node.frames import encode
-from node.link import (
-    LinkSettings,
-    NodeEvent,
-    NodeLink,
-    PeerUnavailable,
-    RemoteError,
-    client_handshake,
-)
+from node import handshake, tls
+from node.frames import FrameDecoder, encode
+from node.handshake import client_handshake
+from node.link import LinkSettings, NodeEvent, NodeLink, PeerUnavailable, RemoteError
 from node.shell import ShellConnection, ShellError
 from tests.helpers import Inbox, free_port, wait_until
 
@@ -90,6 +85,50 @@ def test_a_node_with_the_wrong_cookie_never_gets_in(trio) -> None:
     finally:
         intruder.stop()
     assert all(peer.up for peer in links["b"].peers())
+
+
+async def prove_with_the_wrong_cookie(address: tuple[str, int]) -> bytes:
+    """Play a node "a" that answers the server's challenge with a proof of the wrong cookie,
+    without checking the server's own proof; return what the server sends after it."""
+    reader, writer = await asyncio.open_connection(*address)
+    nonce = handshake.new_nonce()
+    writer.write(encode(["hello", handshake.PROTOCOL, "a", "peer", nonce]))
+    decoder = FrameDecoder(handshake.HANDSHAKE_MAX_FRAME)
+    while not (frames := decoder.feed(await reader.read(4096))):
+        pass
+    server, server_nonce, _ = handshake.parse_challenge(frames[0])
+    mine = handshake.proof(b"wrong", "client", nonce, server_nonce, "a", server)
+    writer.write(encode(["proof", mine]))
+    after = await reader.read(4096)
+    writer.close()
+    return after
+
+
+def test_a_peer_proving_the_wrong_cookie_is_refused(trio, caplog) -> None:
+    links, _, addresses = trio
+    caplog.set_level(logging.WARNING, logger="gather.link")
+    after = asyncio.run(asyncio.wait_for(prove_with_the_wrong_cookie(addresses["b"]), 5))
+    assert after == b""  # no welcome: the connection is closed
+    wait_until(lambda: "refused connection from" in caplog.text, what="the refusal logged")
+    assert "wrong cluster cookie" in caplog.text
+    assert "dropped connection" not in caplog.text
+    assert links["a"].ask("b", "root/x", "still here") == {"path": "root/x", "echo": "still here"}
+
+
+def test_a_node_missing_from_cluster_yaml_is_refused(trio, caplog) -> None:
+    _, _, addresses = trio
+    caplog.set_level(logging.WARNING, logger="gather.link")
+    stranger = NodeLink(
+        "z", "127.0.0.1", free_port(), {"b": addresses["b"]}, b"secret", Inbox(), FAST
+    )
+    stranger.start()
+    try:
+        wait_until(lambda: "'z' is not a node of cluster.yaml" in caplog.text, what="refusal")
+        wait_until(lambda: "during the handshake" in stranger.peers()[0].last_error)
+        assert not stranger.is_up("b")
+    finally:
+        stranger.stop()
+    assert "refused connection from" in caplog.text
 
 
 def test_a_shell_with_the_wrong_cookie_is_refused_and_the_right_one_served(trio) -> None:
