@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from signups.client import Client
-from storage import times, validate
+from storage import times
 from storage.errors import AlreadySignedUp, Conflict, NotFound, ValidationError
 from storage.events import Event, SignupOption
 from storage.flow import Flow
@@ -129,7 +129,7 @@ def cancel(store: Store, client: Client, ref: str, contact: str) -> Registration
     against the address and the username), and is answered :class:`NotFound` whichever was
     wrong. A malformed contact or code is a typo, not a guess: it is not counted.
     """
-    contact = validate.contact(contact)
+    contact = store.registrations.contact(contact)
     try:
         parse_ref(ref)
     except ValidationError:

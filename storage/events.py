@@ -36,6 +36,10 @@ _EVENT_COLUMNS = (
 )
 
 
+HORIZON = timedelta(days=3653)
+"""How far from now an event may start or end, before or after: ten years."""
+
+
 @dataclass(frozen=True)
 class Event:
     """An event members can sign up for."""
@@ -79,8 +83,8 @@ _FIELDS: dict[str, Callable[[object], Any]] = {
     ),
     "icon_asset": lambda v: _asset("icon_asset", v),
     "background_asset": lambda v: _asset("background_asset", v),
-    "starts_at": lambda v: validate.moment("starts_at", v),
-    "ends_at": lambda v: validate.moment("ends_at", v),
+    "starts_at": lambda v: validate.moment("starts_at", v, within=HORIZON),
+    "ends_at": lambda v: validate.moment("ends_at", v, within=HORIZON),
     "time_zone": lambda v: validate.time_zone(v),
     "location": lambda v: validate.text("location", v, max_len=MAX_LOCATION, required=False),
     "short_code": lambda v: validate.short_code(v),

@@ -21,14 +21,14 @@ class OptOut:
 class SmsOptOuts:
     """Opt numbers out and in again; ask whether a number may be texted."""
 
-    def __init__(self, db: Database, default_country: str = validate.DEFAULT_COUNTRY) -> None:
+    def __init__(self, db: Database, phone_region: str = validate.DEFAULT_REGION) -> None:
         self._db = db
-        self._country = validate.country_code(default_country)
+        self._region = validate.phone_region(phone_region)
 
     def opt_out(self, phone: str, keyword: str = "STOP") -> OptOut:
         """Record that ``phone`` opted out (again: the latest keyword and time win)."""
         optout = OptOut(
-            phone=validate.phone(phone, self._country),
+            phone=validate.phone(phone, self._region),
             keyword=validate.text("keyword", keyword, max_len=32).upper(),
             at=times.now(),
         )
@@ -43,14 +43,14 @@ class SmsOptOuts:
         """``phone`` may be texted again (it sent START)."""
         self._db.execute(
             "DELETE FROM sms_optouts WHERE phone = ?",
-            (validate.phone(phone, self._country),),
+            (validate.phone(phone, self._region),),
             op="write",
         )
 
     def is_opted_out(self, phone: str) -> bool:
         """Whether ``phone`` must not be texted."""
         rows = self._db.execute(
-            "SELECT phone FROM sms_optouts WHERE phone = ?", (validate.phone(phone, self._country),)
+            "SELECT phone FROM sms_optouts WHERE phone = ?", (validate.phone(phone, self._region),)
         )
         return bool(rows)
 

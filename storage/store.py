@@ -16,7 +16,6 @@ from storage.registrations import Registrations
 from storage.session import Database
 from storage.sms_messages import SmsMessages
 from storage.sms_optouts import SmsOptOuts
-from storage.validate import DEFAULT_COUNTRY
 from storage.watermarks import JobWatermarks
 
 
@@ -33,17 +32,16 @@ class Store:
         config: ClusterConfig,
         node: str,
         keyspace: str | None = None,
-        default_country: str = DEFAULT_COUNTRY,
         archive_folder: Path | None = None,
     ) -> None:
         self.db = Database(config, keyspace or config.cassandra.keyspace)
         self.archive = Archive(archive_folder) if archive_folder else Archive.of(config)
-        self.registrations = Registrations(self.db, node, default_country)
+        self.registrations = Registrations(self.db, node, config.site.phone_region)
         self.events = Events(self.db, self.registrations, self.archive)
         self.assets = Assets(self.db, self.archive)
         self.kiosks = Kiosks(self.db)
         self.sms_messages = SmsMessages(self.db, node)
-        self.sms_optouts = SmsOptOuts(self.db, default_country)
+        self.sms_optouts = SmsOptOuts(self.db, config.site.phone_region)
         self.watermarks = JobWatermarks(self.db)
         self.admins = AdminUsers(self.db)
         self.admin_sessions = AdminSessions(self.db, self.admins)

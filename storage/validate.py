@@ -1,8 +1,9 @@
 """Validators and normalisers for everything stored: each returns the clean value or raises
 :class:`~storage.errors.ValidationError` naming the field. They never touch Cassandra.
 
-Phone numbers become E.164 (``+15551234567``) with a configurable default country calling code
-for numbers written the national way; e-mail addresses become lower-case ASCII.
+Phone numbers become E.164 (``+15551234567``), read with the numbering plans of
+``phonenumbers`` and the site's region for numbers written the national way; e-mail addresses
+become lower-case ASCII.
 """
 
 from __future__ import annotations
@@ -12,17 +13,30 @@ import re
 import unicodedata
 import zoneinfo
 from collections.abc import Collection
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+import phonenumbers
 
 from storage.errors import ValidationError
 
-DEFAULT_COUNTRY = "1"
-_COUNTRY = re.compile(r"^[1-9][0-9]{0,2}$")
+DEFAULT_REGION = "US"
+"""The phone region of numbers written without ``+`` when none is given (``site.phone_region``
+in cluster.yaml gives the site's own)."""
+_POSSIBLE = phonenumbers.ValidationResult.IS_POSSIBLE
+_IMPOSSIBLE = {
+    phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "has an unknown country code",
+    phonenumbers.ValidationResult.TOO_SHORT: "is too short for a phone number of its country",
+    phonenumbers.ValidationResult.TOO_LONG: "is too long for a phone number of its country",
+    phonenumbers.ValidationResult.INVALID_LENGTH: "has a length no number of its country has",
+    phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY: "needs its area code",
+}
 _PHONE_PUNCTUATION = frozenset(" -.()/\u00a0")
 _DIGITS = frozenset("0123456789")
 _LOCAL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+/=?^_`{|}~-.")
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _TLD = re.compile(r"^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_JOINERS = frozenset("\u200c\u200d")
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
 _SHORT_CODE = re.compile(r"^[A-Z][A-Z0-9]{2,11}$")
 
 
@@ -30,14 +44,17 @@ def text(
     field: str, value: object, *, max_len: int, required: bool = True, lines: bool = False
 ) -> str:
     """Trimmed, NFC-normalised text of at most ``max_len`` characters, without control
-    characters (new lines and tabs only when ``lines``); empty only when not ``required``."""
+    characters (new lines and tabs only when ``lines``) and without the invisible format
+    characters :func:`normalised` removes; when ``required``, with something visible in it."""
     if value is None and not required:
         return ""
     if not isinstance(value, str):
         raise ValidationError(field, "must be text")
-    clean = normalised(value)
+    clean = normalised(value, lines=lines)
     if required and not clean:
         raise ValidationError(field, "must not be empty")
+    if required and not is_visible(clean):
+        raise ValidationError(field, "must contain a visible letter, digit or sign")
     if len(clean) > max_len:
         raise ValidationError(field, f"must be at most {max_len} characters")
     allowed = "\n\t" if lines else ""
@@ -46,9 +63,40 @@ def text(
     return clean
 
 
-def normalised(value: str) -> str:
-    """``value`` NFC-normalised and trimmed, as :func:`text` stores it."""
-    return unicodedata.normalize("NFC", value).strip()
+def normalised(value: str, lines: bool = False) -> str:
+    """``value`` as :func:`text` stores it: NFC-normalised, trimmed, and without format
+    characters (bidi overrides and isolates, zero-width spaces, byte order marks, tags), which
+    would show one text as another. A zero-width (non-)joiner between two visible characters
+    is kept: Persian and Indic words and emoji sequences need it. Line and paragraph
+    separators become new lines (``lines``) or spaces."""
+    if value.isascii():  # no format characters: the common case, kept fast
+        return value.strip()
+    value = unicodedata.normalize("NFC", value)
+    kept = []
+    for i, ch in enumerate(value):
+        category = unicodedata.category(ch)
+        if category == "Cf":
+            inside = 0 < i < len(value) - 1 and _joins(value[i - 1]) and _joins(value[i + 1])
+            if ch in _JOINERS and inside:
+                kept.append(ch)
+        elif category in ("Zl", "Zp"):
+            kept.append("\n" if lines else " ")
+        else:
+            kept.append(ch)
+    return "".join(kept).strip()
+
+
+def is_visible(value: str) -> bool:
+    """Whether ``value`` shows anything: a letter, digit, punctuation or symbol that is not
+    one of the blank Hangul fillers."""
+    if value.isascii():
+        return not value.isspace() and any(ch.isprintable() and ch != " " for ch in value)
+    return any(unicodedata.category(ch)[0] in "LNPS" and ch not in _BLANK_LETTERS for ch in value)
+
+
+def _joins(ch: str) -> bool:
+    """Whether a joiner next to ``ch`` is inside a word (not next to a space or format)."""
+    return unicodedata.category(ch) not in ("Zs", "Zl", "Zp", "Cc", "Cf")
 
 
 def is_control(ch: str) -> bool:
@@ -73,51 +121,49 @@ def choice(field: str, value: object, options: Collection[str]) -> str:
     return str(value)
 
 
-def country_code(value: str) -> str:
-    """A country calling code such as ``"1"`` or ``"44"`` (configuration, hence ValueError)."""
-    if not isinstance(value, str) or not _COUNTRY.match(value):
-        raise ValueError(f"country calling code {value!r} is not 1 to 3 digits")
+def phone_region(value: str) -> str:
+    """A region whose phone numbers ``phonenumbers`` knows, such as ``"GB"`` or ``"US"``
+    (configuration, hence ValueError)."""
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"phone region {value!r} is not a region code such as GB or US")
     return value
 
 
-def phone(value: object, default_country: str = DEFAULT_COUNTRY, field: str = "phone") -> str:
-    """The E.164 form of a phone number.
+def phone(value: object, region: str = DEFAULT_REGION, field: str = "phone") -> str:
+    """The E.164 form of a phone number, read with the numbering plans of ``phonenumbers``.
 
     ``+`` or ``00`` (``011`` in North America) starts an international number; anything else
-    is national to ``default_country`` (a calling code such as ``"1"`` or ``"44"``), whose
-    trunk ``0`` is dropped. Spaces, dashes, dots, slashes and brackets are ignored.
+    is national to ``region``, as members write it there (``07700 900123`` in ``GB``).
+    Spaces, dashes, dots, slashes and brackets are ignored; letters, extensions and other
+    digits than 0-9 are refused. A number is taken when its length is possible for its
+    country (the plan's *possible* check): the stricter *valid* check would refuse the
+    fictional ranges of tests and examples (+1 555, the UK's 07700 900xxx) and, as plans
+    change, real members. Unknown country codes and impossible lengths are refused.
     """
-    country_code(default_country)
+    phone_region(region)
     if not isinstance(value, str):
         raise ValidationError(field, "must be text")
     raw = value.strip()
-    international = raw.startswith("+")
-    body = raw[1:] if international else raw
+    body = raw[1:] if raw.startswith("+") else raw
     if (
         not body
         or len(body) > 40
         or any(ch not in _DIGITS and ch not in _PHONE_PUNCTUATION for ch in body)
     ):
         raise ValidationError(field, "is not a phone number (digits, spaces, - . ( ) only)")
-    digits = "".join(ch for ch in body if ch in _DIGITS)
-    if international:
-        number = digits
-    elif digits.startswith("00"):
-        number = digits[2:]
-    elif default_country == "1" and digits.startswith("011"):
-        number = digits[3:]
-    elif default_country == "1":
-        national = digits[1:] if len(digits) == 11 and digits[0] == "1" else digits
-        if len(national) != 10:
-            raise ValidationError(field, "a North American number has 10 digits")
-        number = "1" + national
-    else:
-        number = default_country + (digits[1:] if digits.startswith("0") else digits)
-    if not 7 <= len(number) <= 15 or number[0] == "0":
-        raise ValidationError(field, "is not a valid international number (7 to 15 digits)")
-    if number[0] == "1" and (len(number) != 11 or number[1] in "01" or number[4] in "01"):
+    if not raw.startswith("+") and body.startswith("00"):
+        raw = "+" + body[2:]  # the international prefix of most of the world
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        raise ValidationError(field, "is not a phone number of a known country") from None
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    if reason != _POSSIBLE:
+        raise ValidationError(field, _IMPOSSIBLE.get(reason, "is not a possible phone number"))
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if number.country_code == 1 and (e164[2] in "01" or e164[5] in "01"):
         raise ValidationError(field, "is not a valid North American number")
-    return "+" + number
+    return e164
 
 
 def email(value: object, field: str = "email") -> str:
@@ -148,11 +194,12 @@ def email(value: object, field: str = "email") -> str:
     return address
 
 
-def contact(value: object, default_country: str = DEFAULT_COUNTRY, field: str = "contact") -> str:
-    """A phone number (E.164) or an e-mail address, whichever ``value`` is."""
+def contact(value: object, region: str = DEFAULT_REGION, field: str = "contact") -> str:
+    """A phone number (E.164; national ones of ``region``) or an e-mail address, whichever
+    ``value`` is."""
     if isinstance(value, str) and "@" in value:
         return email(value, field)
-    return phone(value, default_country, field)
+    return phone(value, region, field)
 
 
 def short_code(value: object, field: str = "short_code") -> str:
@@ -169,11 +216,18 @@ def time_zone(value: object, field: str = "time_zone") -> str:
     return value
 
 
-def moment(field: str, value: object) -> datetime:
-    """A time-zone-aware datetime, in UTC and to the millisecond (Cassandra's precision)."""
+def moment(field: str, value: object, within: timedelta | None = None) -> datetime:
+    """A time-zone-aware datetime, in UTC and to the millisecond (Cassandra's precision);
+    with ``within``, at most that far from now, before or after."""
     if not isinstance(value, datetime) or value.tzinfo is None:
         raise ValidationError(field, "must be a date and time with a time zone")
-    at = value.astimezone(UTC)
+    try:
+        at = value.astimezone(UTC)
+    except OverflowError:  # year 1 east of UTC, year 9999 west of it
+        raise ValidationError(field, "is out of the range of dates") from None
+    if within is not None and abs(at - datetime.now(UTC)) > within:
+        years = within.days // 365
+        raise ValidationError(field, f"must be within {years} years from now")
     return at.replace(microsecond=at.microsecond // 1000 * 1000)
 
 

@@ -6,6 +6,7 @@ import re
 import string
 import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import assume, given
@@ -40,7 +41,7 @@ def test_every_way_of_writing_a_north_american_number_gives_one_e164(
     assert validate.phone(written) == "+1" + number
 
 
-@given(st.text(max_size=30), st.sampled_from(["1", "44", "353"]))
+@given(st.text(max_size=30), st.sampled_from(["US", "GB", "IE"]))
 def test_phone_gives_e164_or_a_validation_error_naming_the_field(raw: str, country: str) -> None:
     try:
         normalised = validate.phone(raw, country, field="contact")
@@ -51,18 +52,18 @@ def test_phone_gives_e164_or_a_validation_error_naming_the_field(raw: str, count
     assert validate.phone(normalised, country) == normalised  # idempotent
 
 
-@given(st.text(alphabet=string.digits + " -().+", max_size=25), st.sampled_from(["1", "44"]))
-def test_phone_normalisation_is_idempotent_on_phone_like_text(raw: str, country: str) -> None:
+@given(st.text(alphabet=string.digits + " -().+", max_size=25), st.sampled_from(["US", "GB"]))
+def test_phone_normalisation_is_idempotent_on_phone_like_text(raw: str, region: str) -> None:
     try:
-        normalised = validate.phone(raw, country)
+        normalised = validate.phone(raw, region)
     except ValidationError:
         return
-    assert validate.phone(normalised, "44" if country == "1" else "1") == normalised
+    assert validate.phone(normalised, "GB" if region == "US" else "US") == normalised
 
 
 @given(st.from_regex(r"\A[1-9][0-9]{8,9}\Z"))
-def test_a_national_number_with_a_trunk_zero_gets_the_default_country(national: str) -> None:
-    assert validate.phone("0" + national, "44") == "+44" + national
+def test_a_national_number_with_a_trunk_zero_gets_the_regions_country(national: str) -> None:
+    assert validate.phone("0" + national, "GB") == "+44" + national
 
 
 @pytest.mark.parametrize(
@@ -83,9 +84,43 @@ def test_not_phone_numbers(raw: str) -> None:
         validate.phone(raw)
 
 
-def test_a_malformed_default_country_is_a_configuration_error() -> None:
+def test_an_unknown_phone_region_is_a_configuration_error() -> None:
     with pytest.raises(ValueError):
         validate.phone("5552010000", "+1")
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "e164"),
+    [
+        ("07700 900123", "GB", "+447700900123"),  # refused when the calling code 1 was fixed
+        ("+44 7700 900123", "US", "+447700900123"),
+        ("011 44 7700 900123", "US", "+447700900123"),
+        ("0044 7700 900123", "US", "+447700900123"),
+        ("(555) 201-0001", "US", "+15552010001"),
+        ("+353 1 234 5678", "GB", "+35312345678"),
+    ],
+)
+def test_numbers_are_read_with_the_numbering_plan_of_their_region(
+    raw: str, region: str, e164: str
+) -> None:
+    assert validate.phone(raw, region) == e164
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("+999999999999999", "known country"),  # accepted when any 15 digits passed
+        ("+44 7700 9001234567", "too long"),
+        ("+44 77", "too short"),
+        ("201-0001", "area code"),
+        ("555 201 0001 x12", "digits, spaces"),
+        ("\u0665\u0665\u0665 201 0001", "digits, spaces"),  # Arabic-Indic digits
+        ("555 CALL NOW", "digits, spaces"),  # letters are not dialled here
+    ],
+)
+def test_impossible_numbers_are_refused_saying_why(raw: str, reason: str) -> None:
+    with pytest.raises(ValidationError, match=reason):
+        validate.phone(raw, "US", field="contact")
 
 
 LOCAL = st.from_regex(r"\A[a-z0-9!#$%&'*+/=?^_`{|}~-]{1,20}(\.[a-z0-9_+-]{1,10}){0,2}\Z")
@@ -140,6 +175,51 @@ def test_text_is_trimmed_bounded_and_printable(raw: str, max_len: int, lines: bo
     assert clean and clean == clean.strip() and len(clean) <= max_len
     allowed = "\n\t" if lines else ""
     assert not any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in clean)
+    assert not any(unicodedata.category(ch) == "Cf" and ch not in "\u200c\u200d" for ch in clean)
+    assert validate.is_visible(clean)
+
+
+@pytest.mark.parametrize(
+    ("raw", "stored"),
+    [
+        ("evil\u202egnp.exe", "evilgnp.exe"),  # a right-to-left override
+        ("Ad\u200ba\ufeff", "Ada"),  # zero-width space, byte order mark
+        ("\u2066Bo\u2069", "Bo"),  # isolates
+        ("Cy\U000e0041\U000e007f", "Cy"),  # tag characters
+        ("Di\u2028Ed", "Di Ed"),  # a line separator
+        ("\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645", None),  # Persian: ZWNJ kept
+        ("\U0001f469\u200d\U0001f467", None),  # an emoji sequence: ZWJ kept
+        ("a \u200d b", "a  b"),  # a joiner between spaces joins nothing
+    ],
+)
+def test_format_characters_are_removed_but_joiners_inside_words_kept(
+    raw: str, stored: str | None
+) -> None:
+    assert validate.text("name", raw, max_len=50) == (raw if stored is None else stored)
+
+
+@pytest.mark.parametrize("raw", ["\u200b", "\u202e\u202c", " \u3164 ", "\u0301"])
+def test_a_name_with_nothing_visible_is_refused(raw: str) -> None:
+    with pytest.raises(ValidationError, match="name"):
+        validate.text("name", raw, max_len=50)
+
+
+@pytest.mark.parametrize(
+    ("written", "zone"),
+    [("0001-01-01T00:00", "Asia/Tokyo"), ("9999-12-31T23:00", "America/Chicago")],
+)
+def test_dates_at_the_ends_of_the_calendar_are_refused_not_crashed(written: str, zone: str) -> None:
+    moment = datetime.fromisoformat(written).replace(tzinfo=ZoneInfo(zone))
+    with pytest.raises(ValidationError, match="starts_at"):
+        validate.moment("starts_at", moment)
+
+
+def test_a_horizon_bounds_moments_both_ways() -> None:
+    now, ten_years = datetime.now(UTC), timedelta(days=3653)
+    assert validate.moment("ends_at", now + timedelta(days=3000), within=ten_years)
+    for far in (now + timedelta(days=4000), now - timedelta(days=4000)):
+        with pytest.raises(ValidationError, match="within 10 years"):
+            validate.moment("ends_at", far, within=ten_years)
 
 
 @given(st.one_of(st.integers(-5, 30), st.booleans(), st.floats(), st.text(max_size=3)))

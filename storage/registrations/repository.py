@@ -63,18 +63,23 @@ class Registrations:
     """Sign-up, cancel and look up registrations; open and configure options' seats.
 
     ``node`` is the Gather node this process is (recorded on every registration);
-    ``default_country`` the calling code for phone numbers written the national way.
+    ``phone_region`` the region of phone numbers written the national way.
     """
 
     def __init__(
-        self, db: Database, node: str, default_country: str = validate.DEFAULT_COUNTRY
+        self, db: Database, node: str, phone_region: str = validate.DEFAULT_REGION
     ) -> None:
         self._db = db
         self._node = validate.text("node", node, max_len=48)
-        self._country = validate.country_code(default_country)
+        self._region = validate.phone_region(phone_region)
         self._deadline_s = db.profile("signup").request_timeout
         self._known: dict[UUID, Seats] = {}
         self._prefixes: dict[str, UUID] = {}
+
+    def contact(self, value: object) -> str:
+        """``value`` as registrations store a contact: an E.164 phone number (national ones
+        of this site's region) or a lower-case e-mail address."""
+        return validate.contact(value, self._region)
 
     def open_option(
         self, option_id: UUID, event_id: UUID, capacity: int, waitlist: bool, is_open: bool
@@ -160,7 +165,7 @@ class Registrations:
         ``sign_up`` runs it blocking and returns the :class:`SignupResult`.
         """
         name = validate.text("name", name, max_len=MAX_NAME)
-        contact = validate.contact(contact, self._country)
+        contact = self.contact(contact)
         party_size = validate.integer("party_size", party_size, 1, MAX_PARTY_SIZE)
         channel = validate.choice("channel", channel, CHANNELS)
         key = (
