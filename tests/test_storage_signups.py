@@ -10,7 +10,7 @@ import pytest
 
 from storage.errors import ClosedError, Conflict, FullError, NotFound, ValidationError
 from storage.events import SignupOption
-from storage.registrations import parse_ref
+from storage.registrations import new_code, parse_ref
 from storage.store import Store
 from tests.helpers import make_event
 
@@ -197,11 +197,28 @@ def test_invalid_sign_ups_name_the_field_and_write_nothing(
 def test_references_parse_and_resolve(store: Store, short_code: str) -> None:
     option = _option(store, short_code, capacity=5, waitlist=False)
     registration = store.registrations.sign_up(option.option_id, "A", "+15552010060").registration
-    prefix, number = parse_ref(registration.ref)
-    assert (prefix, number) == (option.seats.ref_prefix, 1)
-    assert store.registrations.get(f" {prefix.lower()} {number} ") == registration
-    assert store.registrations.get(f"{prefix}{number}") == registration
+    ref = parse_ref(registration.ref)
+    assert ref.prefix == option.seats.ref_prefix and ref.code is not None
+    assert store.registrations.get(f" {ref.prefix.lower()} {ref.code.lower()} ") == registration
+    assert store.registrations.get(f"{ref.prefix}{ref.code}") == registration
+    with pytest.raises(NotFound):  # numbers can be guessed: a coded registration ignores its own
+        store.registrations.get(f"{ref.prefix}-{registration.number}")
     with pytest.raises(NotFound):
-        store.registrations.get(f"{prefix}-999")
+        store.registrations.get(f"{ref.prefix}-{new_code()}")
     with pytest.raises(ValidationError):
         store.registrations.get("nope")
+
+
+def test_registrations_made_before_random_codes_keep_their_numbered_references(
+    store: Store, short_code: str
+) -> None:
+    option = _option(store, short_code, capacity=5, waitlist=False)
+    made = store.registrations.sign_up(option.option_id, "A", "+15552010061").registration
+    store.db.execute(  # as a registration written before migration 0006 has it
+        "UPDATE signup_ledger SET code = null WHERE option_id = ? AND entry = ?",
+        (option.option_id, f"r:{made.number:09d}"),
+        op="write",
+    )
+    numbered = f"{option.seats.ref_prefix}-{made.number}"
+    assert store.registrations.get(numbered).ref == numbered
+    assert store.registrations.cancel(numbered).registration.status == "cancelled"

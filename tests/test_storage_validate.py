@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from storage import validate
 from storage.errors import ValidationError
-from storage.registrations import REF_LETTERS, parse_ref
+from storage.registrations import CODE_ALPHABET, CODE_LENGTH, REF_LETTERS, Ref, new_code, parse_ref
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 NANP = st.from_regex(r"\A[2-9][0-9]{2}[2-9][0-9]{6}\Z")
@@ -231,10 +231,30 @@ def test_integers_in_range_only(value: object) -> None:
         assert isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 20
 
 
-@given(st.text(alphabet=REF_LETTERS, min_size=4, max_size=4), st.integers(1, 999_999_999))
-def test_references_round_trip(prefix: str, number: int) -> None:
+PREFIXES = st.text(alphabet=REF_LETTERS, min_size=4, max_size=4)
+CODES = st.text(alphabet=CODE_ALPHABET, min_size=CODE_LENGTH, max_size=CODE_LENGTH)
+
+
+@given(PREFIXES, CODES.filter(lambda code: not code.isdigit()))
+def test_references_round_trip(prefix: str, code: str) -> None:
+    for written in (f"{prefix}-{code}", f"{prefix.lower()} {code.lower()}", f" {prefix}{code} "):
+        assert parse_ref(written) == Ref(prefix, code=code)
+        assert str(parse_ref(written)) == f"{prefix}-{code}"
+
+
+@given(PREFIXES, st.integers(1, 999_999_999))
+def test_numbered_references_of_earlier_registrations_still_parse(prefix: str, number: int) -> None:
     for written in (f"{prefix}-{number}", f"{prefix.lower()} {number}", f" {prefix}{number} "):
-        assert parse_ref(written) == (prefix, number)
+        assert parse_ref(written) == Ref(prefix, number=number)
+
+
+def test_new_codes_are_random_readable_and_never_all_digits() -> None:
+    codes = {new_code() for _ in range(2000)}
+    assert len(codes) == 2000  # about a billion codes: no repeats in 2,000
+    for code in codes:
+        assert len(code) == CODE_LENGTH and set(code) <= set(CODE_ALPHABET)
+        assert not code.isdigit()
+    assert not set(CODE_ALPHABET) & set("01IO")
 
 
 @given(st.text(max_size=14))

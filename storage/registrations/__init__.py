@@ -3,13 +3,15 @@
 Everything about one sign-up option lives in one ``signup_ledger`` partition: the seat state in
 static columns (capacity, waitlist on/off, open, seats taken, waitlist length, last registration
 number, version) and rows for registrations (``r:``), the waitlist (``w:``), and claims by
-normalised contact (``c:``) and idempotency key (``k:``). A sign-up is ONE conditional batch on
-that partition (a lightweight transaction at the ``signup`` class's serial consistency): it
-bumps the version it read, inserts both claims ``IF NOT EXISTS`` and writes the registration, so
-it applies entirely or not at all. A batch that does not apply returns the partition's current
-state, from which the next attempt is computed; a claim it returns is the registration to give
-back. Cancelling and changing capacity are batches of the same kind that also promote the
-waitlist in order. docs/data-model.md explains the algorithm.
+normalised contact (``c:``), idempotency key (``k:``) and random reference code (``x:``). A
+sign-up is ONE conditional batch on that partition (a lightweight transaction at the
+``signup`` class's serial consistency): it bumps the version it read, inserts the three claims
+``IF NOT EXISTS`` and writes the registration, so it applies entirely or not at all. A batch
+that does not apply returns the partition's current state, from which the next attempt is
+computed; a claim it returns is the registration to give back (a code another registration
+holds, about one in a billion, is simply tried again with a new code). Cancelling and changing
+capacity are batches of the same kind that also promote the waitlist in order.
+docs/data-model.md explains the algorithm.
 
 The modules: :mod:`.models` (seats, registrations, results, limits), :mod:`.refs` (reference
 codes), :mod:`.ledger` (the statements, entry keys and row mapping) and :mod:`.repository`
@@ -29,11 +31,20 @@ from storage.registrations.models import (
     Seats,
     SignupResult,
 )
-from storage.registrations.refs import REF_LETTERS, parse_ref
+from storage.registrations.refs import (
+    CODE_ALPHABET,
+    CODE_LENGTH,
+    REF_LETTERS,
+    Ref,
+    new_code,
+    parse_ref,
+)
 from storage.registrations.repository import Change, Registrations
 
 __all__ = [
     "CHANNELS",
+    "CODE_ALPHABET",
+    "CODE_LENGTH",
     "MAX_CAPACITY",
     "MAX_KEY",
     "MAX_NAME",
@@ -44,10 +55,12 @@ __all__ = [
     "STATUSES",
     "CancelResult",
     "Change",
+    "Ref",
     "Registration",
     "Registrations",
     "Seats",
     "SignupResult",
     "Statement",
+    "new_code",
     "parse_ref",
 ]

@@ -18,7 +18,7 @@ Statement = tuple[str, tuple[Any, ...]]
 _STATICS = "event_id, ref_prefix, capacity, waitlist, is_open, taken, waiting, seq, version"
 _REGISTRATION_COLUMNS = (
     "option_id, entry, number, name, contact, party_size, channel, node, idempotency_key, "
-    "status, created_at, updated_at"
+    "status, created_at, updated_at, code"
 )
 _SIGN_UP = (
     "BEGIN UNLOGGED BATCH "
@@ -26,8 +26,9 @@ _SIGN_UP = (
     "WHERE option_id = ? IF version = ?; "
     "INSERT INTO signup_ledger (option_id, entry, number) VALUES (?, ?, ?) IF NOT EXISTS; "
     "INSERT INTO signup_ledger (option_id, entry, number) VALUES (?, ?, ?) IF NOT EXISTS; "
+    "INSERT INTO signup_ledger (option_id, entry, number) VALUES (?, ?, ?) IF NOT EXISTS; "
     f"INSERT INTO signup_ledger ({_REGISTRATION_COLUMNS}) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?); "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?); "
 )
 SIGN_UP_CONFIRMED = _SIGN_UP + "APPLY BATCH"
 SIGN_UP_WAITLISTED = (
@@ -92,9 +93,15 @@ def key_entry(key: str) -> str:
     return f"k:{key}"
 
 
-def sign_up(seats: Seats, after: Seats, registration: Registration) -> Statement:
-    """The conditional batch that writes ``registration`` (and its claims, and its waitlist
-    entry when it is waitlisted) if the option is still at ``seats``, moving it to ``after``."""
+def code_entry(code: str) -> str:
+    """The entry that claims a registration's random reference code within its option."""
+    return f"x:{code}"
+
+
+def sign_up(seats: Seats, after: Seats, registration: Registration, code: str) -> Statement:
+    """The conditional batch that writes ``registration`` with its reference ``code`` (and
+    the claims of its key, contact and code, and its waitlist entry when it is waitlisted)
+    if the option is still at ``seats``, moving it to ``after``."""
     option_id, number = registration.option_id, registration.number
     params: tuple[Any, ...] = (
         after.taken,
@@ -110,6 +117,9 @@ def sign_up(seats: Seats, after: Seats, registration: Registration) -> Statement
         contact_entry(registration.contact),
         number,
         option_id,
+        code_entry(code),
+        number,
+        option_id,
         registration_entry(number),
         number,
         registration.name,
@@ -121,6 +131,7 @@ def sign_up(seats: Seats, after: Seats, registration: Registration) -> Statement
         registration.status,
         registration.created_at,
         registration.updated_at,
+        code,
     )
     if registration.status == "confirmed":
         return SIGN_UP_CONFIRMED, params
@@ -203,7 +214,7 @@ def seats_from(option_id: UUID, row: Row) -> Seats:
 def registration_from(seats: Seats, row: Row) -> Registration:
     """The registration in a ledger row of the option at ``seats``."""
     return Registration(
-        ref=make_ref(seats.ref_prefix, row["number"]),
+        ref=make_ref(seats.ref_prefix, row.get("code"), row["number"]),
         event_id=seats.event_id,
         option_id=seats.option_id,
         number=row["number"],

@@ -22,7 +22,7 @@ from storage.errors import (
     ValidationError,
     WriteUncertain,
 )
-from storage.flow import Flow, Pause, Query
+from storage.flow import Flow, OpClass, Pause, Query
 from storage.registrations import ledger
 from storage.registrations.ledger import Statement
 from storage.registrations.models import (
@@ -37,7 +37,7 @@ from storage.registrations.models import (
     Seats,
     SignupResult,
 )
-from storage.registrations.refs import make_ref, new_prefix, parse_ref
+from storage.registrations.refs import Ref, make_ref, new_code, new_prefix, parse_ref
 from storage.session import Database, Row
 
 P = ParamSpec("P")
@@ -224,20 +224,16 @@ class Registrations:
     def cancel(self, ref: str) -> CancelResult:
         """Cancel a registration; frees its seats and promotes the waitlist in order, as many
         parties as now fit. Cancelling a cancelled registration changes nothing."""
-        option_id, number = self._locate(ref)
+        option_id, number, parsed = self._locate(ref, op="signup")
         found: list[Registration] = []
         earlier: list[int] = []  # whom this cancellation promoted, if it had already happened
 
         def change(seats: Seats, now: datetime) -> tuple[Seats, list[Statement]]:
-            rows = self._db.execute(
-                ledger.SELECT_ENTRY, (option_id, ledger.registration_entry(number)), op="signup"
-            )
-            if not rows or rows[0]["number"] is None:
-                raise NotFound("registration", ref)
-            registration = ledger.registration_from(seats, rows[0])
+            row = self._entry(option_id, number, parsed, op="signup")
+            registration = ledger.registration_from(seats, row)
             if registration.status == "cancelled":
                 found[:] = [registration]
-                earlier[:] = rows[0]["promoted"] or []
+                earlier[:] = row["promoted"] or []
                 return seats, []
             found[:] = [replace(registration, status="cancelled", updated_at=now)]
             statements = [
@@ -251,16 +247,14 @@ class Registrations:
 
         seats, promoted = self._settle(option_id, change, record_promotions_in=number)
         if earlier:
-            promoted = tuple(self.get(make_ref(seats.ref_prefix, n)) for n in earlier)
+            promoted = tuple(self._numbered(seats, n) for n in earlier)
         return CancelResult(found[0], promoted)
 
     def get(self, ref: str) -> Registration:
-        """The registration with reference ``ref`` (such as ``KQMT-17``)."""
-        option_id, number = self._locate(ref)
-        rows = self._db.execute(ledger.SELECT_ENTRY, (option_id, ledger.registration_entry(number)))
-        if not rows or rows[0]["number"] is None:
-            raise NotFound("registration", ref)
-        return ledger.registration_from(ledger.seats_from(option_id, rows[0]), rows[0])
+        """The registration with reference ``ref`` (such as ``KQMT-7KQ2MX``)."""
+        option_id, number, parsed = self._locate(ref)
+        row = self._entry(option_id, number, parsed)
+        return ledger.registration_from(ledger.seats_from(option_id, row), row)
 
     def registrations(self, option_id: UUID, status: str | None = None) -> list[Registration]:
         """The option's registrations in sign-up order, optionally only those in ``status``."""
@@ -315,9 +309,10 @@ class Registrations:
         try again with."""
         option_id = seats.option_id
         number = seats.seq + 1
+        code = new_code()
         now = times.now()
         registration = Registration(
-            ref=make_ref(seats.ref_prefix, number),
+            ref=make_ref(seats.ref_prefix, code, number),
             event_id=seats.event_id,
             option_id=option_id,
             number=number,
@@ -339,7 +334,7 @@ class Registrations:
             seq=number,
             version=seats.version + 1,
         )
-        cql, params = ledger.sign_up(seats, after, registration)
+        cql, params = ledger.sign_up(seats, after, registration, code)
         rows = yield Query(cql, params, "signup")
         if rows[0]["[applied]"]:
             self._known[option_id] = after
@@ -400,7 +395,7 @@ class Registrations:
                 continue
             if outcome is not None:
                 target, promoted = outcome
-                return target, tuple(self.get(make_ref(target.ref_prefix, n)) for n in promoted)
+                return target, tuple(self._numbered(target, n) for n in promoted)
             if time.monotonic() >= deadline:
                 raise _gave_up(
                     f"option {option_id} contended for {self._deadline_s:g} s", uncertain
@@ -452,16 +447,41 @@ class Registrations:
         self._known[option_id] = seats
         return seats
 
-    def _locate(self, ref: str) -> tuple[UUID, int]:
-        """The option and number a reference code points at."""
-        prefix, number = parse_ref(ref)
-        option_id = self._prefixes.get(prefix)
+    def _locate(self, ref: str, op: OpClass = "read") -> tuple[UUID, int, Ref]:
+        """The option and number a reference points at, and the reference as parsed."""
+        parsed = parse_ref(ref)
+        option_id = self._prefixes.get(parsed.prefix)
         if option_id is None:
-            rows = self._db.execute(ledger.SELECT_PREFIX, (prefix,))
+            rows = self._db.execute(ledger.SELECT_PREFIX, (parsed.prefix,))
             if not rows:
                 raise NotFound("registration", ref)
-            option_id = self._prefixes[prefix] = rows[0]["option_id"]
-        return option_id, number
+            option_id = self._prefixes[parsed.prefix] = rows[0]["option_id"]
+        if parsed.number is not None:
+            return option_id, parsed.number, parsed
+        assert parsed.code is not None  # a Ref has one or the other
+        rows = self._db.execute(
+            ledger.SELECT_ENTRY, (option_id, ledger.code_entry(parsed.code)), op=op
+        )
+        if not rows or rows[0]["number"] is None:
+            raise NotFound("registration", ref)
+        return option_id, rows[0]["number"], parsed
+
+    def _entry(self, option_id: UUID, number: int, ref: Ref, op: OpClass = "read") -> Row:
+        """The ledger row of registration ``number``, which ``ref`` located. A registration
+        with a random code does not answer to its number: numbers can be guessed."""
+        rows = self._db.execute(
+            ledger.SELECT_ENTRY, (option_id, ledger.registration_entry(number)), op=op
+        )
+        if not rows or rows[0]["number"] is None or (ref.number is not None and rows[0]["code"]):
+            raise NotFound("registration", str(ref))
+        return rows[0]
+
+    def _numbered(self, seats: Seats, number: int) -> Registration:
+        """Registration ``number`` of the option at ``seats``."""
+        rows = self._db.execute(
+            ledger.SELECT_ENTRY, (seats.option_id, ledger.registration_entry(number))
+        )
+        return ledger.registration_from(seats, rows[0])
 
     def _claim_prefix(self, option_id: UUID) -> str:
         while True:
