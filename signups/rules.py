@@ -97,12 +97,49 @@ def sign_up(
     return store.db.run(flow)
 
 
-def look_up(store: Store, ref: str) -> Registration:
-    """The registration with reference ``ref`` (:class:`NotFound` also for a malformed one)."""
+def look_up(store: Store, client: Client, ref: str) -> Registration:
+    """The registration with reference ``ref``.
+
+    A well-formed code that does not exist is a failed guess, counted against ``client`` as
+    wrong cancellations are (:class:`~storage.errors.Throttled` after a few); a malformed one
+    is a typo: :class:`NotFound`, not counted.
+    """
+    found: list[Registration] = []
+
+    def exists() -> bool:
+        try:
+            found.append(_registration(store, ref))
+        except NotFound:
+            return False
+        return True
+
+    _well_formed(ref)
+    if not store.login_failures.check(_guesses(client), exists):
+        raise NotFound("registration", ref)
+    return found[0]
+
+
+def _registration(store: Store, ref: str) -> Registration:
+    """The registration ``ref`` (:class:`NotFound` also for a malformed reference)."""
     try:
-        return store.registrations.get(ref.strip().upper())
+        return store.registrations.get(ref)
     except ValidationError:
         raise NotFound("registration", ref) from None
+
+
+def _well_formed(ref: str) -> None:
+    """Raise :class:`NotFound` for a reference that is not of the form of one (a typo)."""
+    try:
+        parse_ref(ref)
+    except ValidationError:
+        raise NotFound("registration", ref) from None
+
+
+def _guesses(client: Client, *contacts: str) -> tuple[str, ...]:
+    """The throttle keys a guess at a reference code counts against: the client, and the
+    contacts it was tried with."""
+    keys = (f"guess:{client.throttle_key}", *(f"guess-contact:{c}" for c in contacts))
+    return tuple(key[:MAX_KEY] for key in keys)
 
 
 @dataclass(frozen=True)
@@ -114,9 +151,9 @@ class Details:
     option: SignupOption
 
 
-def details(store: Store, ref: str) -> Details:
-    """The registration ``ref`` with its event and option (:class:`NotFound` if none)."""
-    registration = look_up(store, ref)
+def details(store: Store, client: Client, ref: str) -> Details:
+    """The registration ``ref`` with its event and option, looked up as :func:`look_up`."""
+    registration = look_up(store, client, ref)
     event = store.events.get(registration.event_id)
     return Details(registration, event, store.events.option(event.event_id, registration.option_id))
 
@@ -126,25 +163,22 @@ def cancel(store: Store, client: Client, ref: str, contact: str) -> Registration
 
     A wrong code or contact counts as a failed guess against ``client`` and against the
     contact (:class:`~storage.errors.Throttled` after a few, as a wrong password counts
-    against the address and the username), and is answered :class:`NotFound` whichever was
-    wrong. A malformed contact or code is a typo, not a guess: it is not counted.
+    against the address and the username; lookups count against the same client), and is
+    answered :class:`NotFound` whichever was wrong. A malformed contact or code is a typo,
+    not a guess: it is not counted.
     """
     contact = store.registrations.contact(contact)
-    try:
-        parse_ref(ref)
-    except ValidationError:
-        raise NotFound("registration", ref) from None
-    keys = (f"cancel:{client.throttle_key}"[:MAX_KEY], f"cancel-contact:{contact}"[:MAX_KEY])
+    _well_formed(ref)
     found: list[Registration] = []
 
     def is_theirs() -> bool:
         try:
-            found.append(look_up(store, ref))
+            found.append(_registration(store, ref))
         except NotFound:
             return False
         return found[0].contact == contact
 
-    if not store.login_failures.check(keys, is_theirs):
+    if not store.login_failures.check(_guesses(client, contact), is_theirs):
         raise NotFound("registration", ref)
     return store.registrations.cancel(found[0].ref).registration
 

@@ -10,6 +10,7 @@ import pytest
 import signups
 from signups import Client
 from storage.errors import AlreadySignedUp, Conflict, NotFound, Throttled
+from storage.registrations import new_code
 from storage.store import Store
 from tests.helpers import make_event
 
@@ -66,13 +67,34 @@ def test_wrong_guesses_are_counted_per_client_of_each_channel(
 
 def test_look_up_and_details(store: Store, short_code: str) -> None:
     event, option = make_event(store, short_code)
-    made = signups.sign_up(store, Client.kiosk("kiosk-1"), option.option_id, "Di", new_phone())
+    kiosk = Client.kiosk(f"kiosk-{secrets.token_hex(3)}")
+    made = signups.sign_up(store, kiosk, option.option_id, "Di", new_phone())
     ref = made.registration.ref
-    assert signups.look_up(store, f" {ref.lower()} ") == made.registration
-    found = signups.details(store, ref)
+    assert signups.look_up(store, kiosk, f" {ref.lower()} ") == made.registration
+    found = signups.details(store, kiosk, ref)
     assert (found.event.event_id, found.option.option_id) == (event.event_id, option.option_id)
-    with pytest.raises(NotFound):
-        signups.look_up(store, "not a code")
+    for _ in range(10):  # typos are not guesses
+        with pytest.raises(NotFound):
+            signups.look_up(store, kiosk, "not a code")
+    assert signups.look_up(store, kiosk, ref) == made.registration
+
+
+def test_looking_up_codes_that_do_not_exist_is_throttled_per_client(
+    store: Store, short_code: str
+) -> None:
+    _, option = make_event(store, short_code)
+    web = Client.web(f"198.51.100.{secrets.randbelow(250)}-{secrets.token_hex(3)}")
+    made = signups.sign_up(store, web, option.option_id, "Eve", new_phone()).registration
+    prefix = made.ref.split("-")[0]
+    for _ in range(5):
+        with pytest.raises(NotFound):
+            signups.look_up(store, web, f"{prefix}-{new_code()}")
+    with pytest.raises(Throttled):
+        signups.look_up(store, web, made.ref)
+    with pytest.raises(Throttled):  # guesses at cancelling count against the same client
+        signups.cancel(store, web, made.ref, made.contact)
+    other = Client.web(f"203.0.113.{secrets.randbelow(250)}-{secrets.token_hex(3)}")
+    assert signups.look_up(store, other, made.ref) == made
 
 
 def test_upcoming_lists_open_events_with_their_seats(store: Store, short_code: str) -> None:

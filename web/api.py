@@ -56,17 +56,18 @@ def event_data(event: Event, options: list[SignupOption]) -> dict[str, Any]:
 
 
 def registration_data(registration: Registration, private: bool = False) -> dict[str, Any]:
-    """A registration as the API shows it; names and contacts only when ``private``."""
+    """A registration as the API shows it: to anyone with its code, what its holder needs;
+    to an admin (``private``), also when it was made, the name, contact and channel."""
     data: dict[str, Any] = {
         "ref": registration.ref,
         "event_id": str(registration.event_id),
         "option_id": str(registration.option_id),
         "party_size": registration.party_size,
         "status": registration.status,
-        "created_at": registration.created_at.isoformat(),
     }
     if private:
         data |= {
+            "created_at": registration.created_at.isoformat(),
             "name": registration.name,
             "contact": registration.contact,
             "channel": registration.channel,
@@ -83,7 +84,7 @@ class ApiHandler(BaseHandler):
     def prepare(self) -> None:
         super().prepare()
         if self.request.method == "POST":
-            media_type = self.request.headers.get("Content-Type", "").split(";")[0].strip()
+            media_type = self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
             if media_type != "application/json":
                 raise Refusal(415, "Send the body as application/json.")
 
@@ -171,7 +172,8 @@ class RegistrationApi(ApiHandler):
     """``GET /api/v1/registrations/{ref}``: a registration's status."""
 
     async def get(self, ref: str) -> None:
-        registration = await self.storage(lambda s: signups.look_up(s, ref))
+        client = signups.Client.web(self.client_network)
+        registration = await self.storage(lambda s: signups.look_up(s, client, ref))
         self.send(registration_data(registration))
 
 

@@ -21,12 +21,11 @@ _UUID = {"type": "string", "format": "uuid"}
 _TIME = {"type": "string", "format": "date-time"}
 _URL = {"type": "string", "nullable": True}
 _REGISTRATION_FIELDS: dict[str, Any] = {
-    "ref": {"type": "string", "example": "KQMT-17"},
+    "ref": {"type": "string", "example": "KQMT-7KQ2MX"},
     "event_id": _UUID,
     "option_id": _UUID,
     "party_size": {"type": "integer", "minimum": 1},
     "status": {"type": "string", "enum": ["confirmed", "waitlisted", "cancelled"]},
-    "created_at": _TIME,
 }
 _EVENT_ID = {"name": "event_id", "in": "path", "required": True, "schema": _UUID}
 
@@ -120,12 +119,16 @@ DOCUMENT: dict[str, Any] = {
         "/registrations/{ref}": {
             "get": {
                 "summary": "A registration's status",
+                "description": (
+                    "A code that does not exist counts as a failed guess against the client, "
+                    "as wrong cancellations do: after 5 in 5 minutes, 429."
+                ),
                 "parameters": [
                     {"name": "ref", "in": "path", "required": True, "schema": {"type": "string"}}
                 ],
                 "responses": {
                     "200": _json(_ref("Registration"), "the registration"),
-                    **_errors(404, 503),
+                    **_errors(404, 429, 503),
                 },
             }
         },
@@ -198,9 +201,10 @@ DOCUMENT: dict[str, Any] = {
             },
             "PrivateRegistration": {
                 "type": "object",
-                "required": [*_REGISTRATION_FIELDS, "name", "contact", "channel"],
+                "required": [*_REGISTRATION_FIELDS, "created_at", "name", "contact", "channel"],
                 "properties": {
                     **_REGISTRATION_FIELDS,
+                    "created_at": _TIME,
                     "name": {"type": "string"},
                     "contact": {"type": "string"},
                     "channel": {"type": "string", "enum": ["kiosk", "web", "sms"]},

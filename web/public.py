@@ -97,7 +97,8 @@ class RegistrationHandler(BaseHandler):
     """``GET /registrations/{ref}``: the confirmation page."""
 
     async def get(self, ref: str) -> None:
-        found = await self.storage(lambda s: signups.details(s, ref))
+        client = signups.Client.web(self.client_network)
+        found = await self.storage(lambda s: signups.details(s, client, ref))
         self.render(
             "confirmation.html",
             registration=found.registration,
