@@ -17,8 +17,9 @@ import tornado.web
 
 from node.context import NodeContext
 from web import admin, api, public
-from web.assets import AssetHandler
+from web.assets import AssetHandler, Background, StaticHandler
 from web.auth import LoginHandler, LogoutHandler
+from web.base import BaseHandler, Refusal
 from web.bodylimit import BodyLimitedApplication
 from web.proxies import TrustedProxies
 
@@ -34,6 +35,17 @@ def cookie_secret(cookie: bytes) -> str:
     return hmac.new(cookie, b"gather web session cookies", hashlib.sha256).hexdigest()
 
 
+class Redirect(BaseHandler, tornado.web.RedirectHandler):
+    """A redirect, with the headers of every answer."""
+
+
+class ApiNotFound(api.ApiHandler):
+    """Any other address under ``/api/``: a 404 in JSON, as every API error."""
+
+    def prepare(self) -> None:
+        raise Refusal(404, "There is no such API endpoint.")
+
+
 def make_app(
     context: NodeContext, storage_threads: int = STORAGE_THREADS
 ) -> tornado.web.Application:
@@ -47,7 +59,7 @@ def make_app(
         (rf"/assets/{_UUID}", AssetHandler),
         (r"/admin/login", LoginHandler),
         (r"/admin/logout", LogoutHandler),
-        (r"/admin/?", tornado.web.RedirectHandler, {"url": "/admin/events"}),
+        (r"/admin/?", Redirect, {"url": "/admin/events"}),
         (r"/admin/events", admin.EventsAdmin),
         (rf"/admin/events/{_UUID}", admin.EventAdmin),
         (rf"/admin/events/{_UUID}/open", admin.EventOpenAdmin),
@@ -70,6 +82,7 @@ def make_app(
         (r"/api/v1/signups", api.SignupsApi),
         (r"/api/v1/cancellations", api.CancellationsApi),
         (rf"/api/v1/registrations/{_REF}", api.RegistrationApi),
+        (r"/api/.*", ApiNotFound),
     ]
     return BodyLimitedApplication(
         routes,
@@ -78,6 +91,8 @@ def make_app(
         executor=ThreadPoolExecutor(storage_threads, thread_name_prefix="web-storage"),
         template_path=str(HERE / "templates"),
         static_path=str(HERE / "static"),
+        static_handler_class=StaticHandler,
+        ui_modules={"Background": Background},
         cookie_secret=cookie_secret(context.cookie),
         login_url="/admin/login",
         xsrf_cookies=True,

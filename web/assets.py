@@ -7,6 +7,9 @@ when it names the current version). ``?v=N`` asks for one version, cacheable for
 An asset is never a page of this site: every answer forbids scripts and sniffing, and any file
 that is not one of the recognised image formats (an HTML or SVG file uploaded as "any file",
 say) is sent as a download.
+
+Also here: the site's own files under ``/static/`` (:class:`StaticHandler`), and the
+``Background`` UI module that shows an asset as an element's background image.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import urllib.parse
 from collections.abc import Iterator
 from datetime import UTC
 from uuid import UUID
+
+import tornado.web
 
 from storage import times
 from storage.assets import AssetInfo
@@ -138,3 +143,35 @@ class AssetHandler(BaseHandler):
         if condition is not None and condition.strip() != etag(info):
             return None
         return byte_range(header, info.size)
+
+
+class StaticHandler(BaseHandler, tornado.web.StaticFileHandler):
+    """``/static/...``: the site's stylesheet, with the headers (and error pages) of every
+    answer; a path no file can have (a NUL in it) is not found."""
+
+    def parse_url_path(self, url_path: str) -> str:
+        if "\x00" in url_path:
+            raise Refusal(404, "There is no such file.")
+        return super().parse_url_path(url_path)
+
+
+class Background(tornado.web.UIModule):
+    """``class="... {% module Background(asset_id) %}"``: the class that shows the asset as
+    the element's background image (nothing for None). The rules go to the page's one
+    ``<style>``, which its Content-Security-Policy allows by its hash (``web.base``): the
+    policy forbids ``style=`` attributes."""
+
+    def __init__(self, handler: tornado.web.RequestHandler) -> None:
+        super().__init__(handler)
+        self.rules: dict[str, str] = {}
+
+    def render(self, asset_id: UUID | None) -> str:
+        if asset_id is None:
+            return ""
+        asset = UUID(str(asset_id))  # only ever a UUID in the style sheet
+        name = f"bg-{asset}"
+        self.rules[name] = f'.{name} {{ background-image: url("/assets/{asset}"); }}'
+        return name
+
+    def embedded_css(self) -> str | None:
+        return "\n".join(self.rules.values()) or None

@@ -3,9 +3,11 @@ understands (an HTML page, or JSON for the API), form input, and the signed-in a
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import ipaddress
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -39,6 +41,25 @@ MAX_FORM = 64 * 1024
 MAX_REQUEST_BODY = MAX_UPLOAD + 64 * 1024
 """What the server reads at all; a larger request is refused before its body is read."""
 SESSION_COOKIE = "gather_admin"
+
+
+def content_security_policy(*style_sources: str) -> str:
+    """The policy of every page: nothing but this site's stylesheet, images and forms (the
+    site has no JavaScript), never inside a frame; ``style_sources`` (hashes) add styles."""
+    styles = " ".join(("'self'", *style_sources))
+    return (
+        f"default-src 'none'; style-src {styles}; img-src 'self'; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": content_security_policy(),
+    "X-Frame-Options": "DENY",  # frame-ancestors for browsers without CSP 2
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+"""Sent with every answer, the early refusals of :mod:`web.bodylimit` too."""
 
 
 def size_text(size: int) -> str:
@@ -179,8 +200,22 @@ class BaseHandler(tornado.web.RequestHandler):
         )
 
     def set_default_headers(self) -> None:
-        self.set_header("X-Content-Type-Options", "nosniff")
-        self.set_header("Referrer-Policy", "same-origin")
+        """Every answer: :data:`SECURITY_HEADERS`, no ``Server`` (which would name Tornado's
+        version), and ``Cache-Control: no-store``, since pages, CSV and JSON may carry names
+        and contacts; only assets and static files say they may be cached."""
+        self.clear_header("Server")
+        for name, value in SECURITY_HEADERS.items():
+            self.set_header(name, value)
+        self.set_header("Cache-Control", "no-store")
+
+    def render_embed_css(self, css_embed: Iterable[bytes]) -> bytes:
+        """The page's one ``<style>`` element, of its UI modules' CSS (such as
+        :class:`web.assets.Background`), allowed by its hash in this answer's policy: the
+        policy never has ``'unsafe-inline'``."""
+        css = b"\n".join(css_embed)
+        digest = base64.b64encode(hashlib.sha256(css).digest()).decode()
+        self.set_header("Content-Security-Policy", content_security_policy(f"'sha256-{digest}'"))
+        return b"<style>" + css + b"</style>"
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         self.render("error.html", status=status_code, message=error_message(status_code, kwargs))

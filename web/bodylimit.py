@@ -7,6 +7,10 @@ path leads to (its ``max_body``: a form's 64 KiB unless it takes uploads) is ans
 a chunked body ``411 Length Required`` (browsers and API clients send a length for forms,
 uploads and JSON), each with a short page (or, under ``/api/``, a JSON error like the API's
 others); then it closes the connection without reading the body.
+
+``Content-Length`` is read as RFC 9110 section 8.6 says: a list of equal values (duplicated
+headers, or one header ``8000000, 8000000``) is that value, and is what Tornado is then given;
+any other value is refused ``400`` the same way, since the body's end cannot be known.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import tornado.web
 from tornado import httputil
 from tornado.routing import PathMatches
 
-from web.base import MAX_FORM, MAX_REQUEST_BODY, size_text
+from web.base import MAX_FORM, MAX_REQUEST_BODY, SECURITY_HEADERS, size_text
 
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -41,12 +45,17 @@ class BodyLimitedApplication(tornado.web.Application):
         return MAX_FORM
 
 
-def _declared_length(headers: httputil.HTTPHeaders) -> int:
-    """The body length the headers declare (0 when none, or when malformed: Tornado then
-    answers 400 itself)."""
-    length = headers.get("Content-Length", "").strip()
-    if not _DIGITS.fullmatch(length):  # ASCII digits only: str.isdigit also takes "²"
+def declared_length(headers: httputil.HTTPHeaders) -> int:
+    """The body length the headers declare (0 when they declare none), left in them as one
+    value; ValueError when ``Content-Length`` is not one length (RFC 9110 section 8.6)."""
+    fields = headers.get_list("Content-Length")
+    if not fields:
         return 0
+    values = {value.strip(" \t") for field in fields for value in field.split(",")}
+    length = values.pop()
+    if values or not _DIGITS.fullmatch(length):  # ASCII digits only: isdigit takes "²"
+        raise ValueError("The Content-Length header must be one number of bytes.")
+    headers["Content-Length"] = length  # the one value, as Tornado reads it
     return int(length) if len(length) <= 18 else MAX_REQUEST_BODY + 1  # int() of 5,000 digits
 
 
@@ -68,18 +77,8 @@ class _BodyLimit(httputil.HTTPMessageDelegate):
     ) -> Awaitable[None] | None:
         path = start_line.path if isinstance(start_line, httputil.RequestStartLine) else ""
         path = path.partition("?")[0]
-        declared = _declared_length(headers)
-        # the routes are only searched for a large body: the hot path stays cheap
-        limit = self._application.body_limit(path) if declared > MAX_FORM else MAX_FORM
-        if declared > limit:
-            refusal = (
-                413,
-                "Payload Too Large",
-                f"What was sent is too large (at most {size_text(limit)}).",
-            )
-        elif "chunked" in headers.get("Transfer-Encoding", "").lower():
-            refusal = (411, "Length Required", "Send the body with its length (Content-Length).")
-        else:
+        refusal = self._refusal(path, headers)
+        if refusal is None:
             return self._inner.headers_received(start_line, headers)
         self._refuse(*refusal, as_json=path.startswith("/api/"))
         return None
@@ -93,6 +92,24 @@ class _BodyLimit(httputil.HTTPMessageDelegate):
     def on_connection_close(self) -> None:
         self._inner.on_connection_close()
 
+    def _refusal(self, path: str, headers: httputil.HTTPHeaders) -> tuple[int, str, str] | None:
+        """(status, reason, message) of the answer to a request refused unread, or None."""
+        try:
+            declared = declared_length(headers)
+        except ValueError as exc:
+            return 400, "Bad Request", str(exc)
+        # the routes are only searched for a large body: the hot path stays cheap
+        limit = self._application.body_limit(path) if declared > MAX_FORM else MAX_FORM
+        if declared > limit:
+            return (
+                413,
+                "Payload Too Large",
+                f"What was sent is too large (at most {size_text(limit)}).",
+            )
+        if "chunked" in headers.get("Transfer-Encoding", "").lower():
+            return 411, "Length Required", "Send the body with its length (Content-Length)."
+        return None
+
     def _refuse(self, status: int, reason: str, message: str, as_json: bool) -> None:
         if as_json:
             kind = "application/json"
@@ -102,9 +119,15 @@ class _BodyLimit(httputil.HTTPMessageDelegate):
             body = (
                 f"<!doctype html><title>{reason}</title><h1>{reason}</h1><p>{message}</p>"
             ).encode()
-        head = (
-            f"HTTP/1.1 {status} {reason}\r\n"
-            f"Content-Type: {kind}\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        fields = {
+            **SECURITY_HEADERS,
+            "Content-Type": kind,
+            "Content-Length": str(len(body)),
+            "Connection": "close",
+        }
+        head = f"HTTP/1.1 {status} {reason}\r\n" + "".join(
+            f"{name}: {value}\r\n" for name, value in fields.items()
         )
+        head += "\r\n"
         stream = self._connection.detach()  # type: ignore[attr-defined]
         stream.write(head.encode() + body).add_done_callback(lambda _: stream.close())

@@ -6,23 +6,62 @@ The web actor owns one; the handler tests and the bench use it the same way::
     server.start()  # returns once listening (port 0: server.port is the one chosen)
     ...
     server.stop()
+
+Its limits are the ``web`` settings of the app's context (cluster.yaml): a connection idle
+(or still sending its headers) for ``idle_timeout_s`` is closed, so is one whose body is not
+in within ``body_timeout_s``, and one accepted over ``max_connections`` open ones is closed at
+once (:class:`CappedHTTPServer`), so that slow or piled-up clients cannot hold the server.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import sys
 import threading
+from typing import Any
 
 import tornado.web
 import uvloop
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
+from tornado.iostream import IOStream
 from tornado.netutil import bind_sockets
 
+from config.cluster import WebConfig
 from web.base import MAX_REQUEST_BODY
 
 START_TIMEOUT_S = 10.0
+
+log = logging.getLogger(__name__)
+
+
+class CappedHTTPServer(HTTPServer):
+    """An ``HTTPServer`` that serves at most ``max_connections`` connections at once: one
+    accepted over the cap is closed straight away (Tornado itself has no such limit)."""
+
+    def initialize(self, *args: Any, max_connections: int = sys.maxsize, **kwargs: Any) -> None:
+        """``HTTPServer``'s arguments, and the cap."""
+        super().initialize(*args, **kwargs)
+        self.max_connections = max_connections
+        self.open_connections = 0
+        self._full = False  # logged once, until the count is well under the cap again
+
+    def handle_stream(self, stream: IOStream, address: tuple[Any, ...]) -> None:
+        if self.open_connections >= self.max_connections:
+            if not self._full:
+                log.warning("%d connections open: closing new ones", self.open_connections)
+                self._full = True
+            stream.close()
+            return
+        self.open_connections += 1
+        super().handle_stream(stream, address)
+
+    def on_close(self, server_conn: object) -> None:
+        self.open_connections -= 1
+        self._full = self._full and self.open_connections >= self.max_connections * 9 // 10
+        super().on_close(server_conn)
 
 
 class WebServer:
@@ -61,8 +100,14 @@ class WebServer:
         asyncio.set_event_loop(uvloop.new_event_loop())
         self._loop = IOLoop.current()
         try:
-            self._server = HTTPServer(
-                self.app, xheaders=False, max_body_size=MAX_REQUEST_BODY, idle_connection_timeout=60
+            limits: WebConfig = self.app.settings["context"].config.web
+            self._server = CappedHTTPServer(
+                self.app,
+                xheaders=False,
+                max_body_size=MAX_REQUEST_BODY,
+                idle_connection_timeout=limits.idle_timeout_s,
+                body_timeout=limits.body_timeout_s,
+                max_connections=limits.max_connections,
             )
             sockets = bind_sockets(self.port, self.host)
             self.port = sockets[0].getsockname()[1]

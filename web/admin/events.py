@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import zoneinfo
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from node.notices import AssetChanged
+from storage import times
 from storage.assets import AssetInfo
 from storage.events import Event
 from storage.store import Store
@@ -18,10 +21,19 @@ from web.public import event_id
 
 log = logging.getLogger(__name__)
 
+TIME_ZONES = sorted(zoneinfo.available_timezones())
+"""The IANA zones the event form offers."""
+
 
 def image_assets(store: Store) -> list[AssetInfo]:
     """The assets that are images (for the icon and background choices)."""
     return [info for info in store.assets.list() if info.content_type.startswith("image/")]
+
+
+def upcoming_and_past(events: list[Event], now: datetime) -> tuple[list[Event], list[Event]]:
+    """The events not yet ended, soonest first, and the ended ones, latest first."""
+    ordered = sorted(events, key=lambda e: (e.starts_at, e.title))
+    return [e for e in ordered if e.ends_at >= now], [e for e in ordered if e.ends_at < now][::-1]
 
 
 def local_input(event: Event, moment: datetime) -> str:
@@ -33,6 +45,13 @@ class EventForm(Admin):
     """The event form, with images uploaded along."""
 
     max_body = MAX_REQUEST_BODY
+
+    def get_template_namespace(self) -> dict[str, Any]:
+        """The form's choice of time zones, and the site's (a new event's)."""
+        return super().get_template_namespace() | {
+            "time_zones": TIME_ZONES,
+            "site_zone": self.context.config.site.time_zone,
+        }
 
     async def save(self, the_event: UUID | None) -> UUID:
         """Create (``the_event`` None) or change the event from the form; its id.
@@ -75,7 +94,8 @@ class EventsAdmin(EventForm):
 
     async def get(self) -> None:
         events, images = await self.storage(lambda s: (s.events.list(), image_assets(s)))
-        self.render("admin/events.html", events=events, images=images)
+        upcoming, past = upcoming_and_past(events, times.now())
+        self.render("admin/events.html", upcoming=upcoming, past=past, images=images)
 
     async def post(self) -> None:
         the_event = await self.save(None)
