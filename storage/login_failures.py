@@ -1,7 +1,7 @@
 """Failed logins per key (a client address, a username) over a sliding window, in Cassandra so
 that every web node, and a restarted one, counts the same failures. Any other guess at a
-secret is counted the same way under a key of its own (``cancel:<client>`` for cancellation
-codes)::
+secret is counted the same way under a key of its own (``guess:<client>`` for reference
+codes, see :mod:`signups.rules`)::
 
     keys = (f"address:{ip}", f"user:{name}")
     if login_failures.check(keys, lambda: admins.verify(name, password)):  # or Throttled
@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -32,12 +32,20 @@ MAX_KEY = 200
 """The longest key; callers cut what they put in one (a username as typed) to this."""
 
 
+COUNTED = 16
+"""The most failures per key an attempt reads back (enough for any delay built on them)."""
+
+
 @dataclass(frozen=True)
 class Attempt:
-    """A login attempt counted against its keys: a failure unless it is released."""
+    """A login attempt counted against its keys: a failure unless it is released.
+
+    ``earlier`` holds, per key, how many other failed or ongoing attempts it had within the
+    window when this one was counted (at most :data:`COUNTED`)."""
 
     keys: tuple[str, ...]
     at: UUID
+    earlier: Mapping[str, int]
 
 
 class LoginFailures:
@@ -67,29 +75,31 @@ class LoginFailures:
         try:
             right = password_is_right()
         except BaseException:
-            self._forget(attempt)
+            self.forget(attempt)
             raise
         if right:
             self.release(attempt)
         return right
 
-    def attempt(self, *keys: str) -> Attempt:
+    def attempt(self, *keys: str, refusing: Collection[str] | None = None) -> Attempt:
         """Count a login attempt against every one of ``keys``; it stays counted as a failure
         unless it is released.
 
-        Raises :class:`Throttled` (and counts nothing) when a key already has ``max_failures``
-        failed or ongoing attempts within the window; its ``wait_s`` runs until the oldest of
-        them leaves the window. A throttled key is refused on a read alone, so a flood of
-        attempts at it writes nothing.
+        Raises :class:`Throttled` (and counts nothing) when a key of ``refusing`` (by default
+        every key) already has ``max_failures`` failed or ongoing attempts within the window;
+        its ``wait_s`` runs until the oldest of them leaves the window. A throttled key is
+        refused on a read alone, so a flood of attempts at it writes nothing. The other keys
+        are only counted (:attr:`Attempt.earlier`), for the caller to slow down by.
         """
         keys = tuple(map(_key, keys))
-        self._refuse_if_throttled(keys)
-        attempt = Attempt(keys, uuid_from_time(time.time()))
+        refused = keys if refusing is None else tuple(map(_key, refusing))
+        earlier = self._refuse_if_throttled(keys, refused)
+        attempt = Attempt(keys, uuid_from_time(time.time()), earlier)
         try:
             self._each_key(attempt, _INSERT, self._ttl_s)
-            self._refuse_if_throttled(keys, besides=attempt.at)
+            self._refuse_if_throttled(refused, refused, besides=attempt.at)
         except BaseException:
-            self._forget(attempt)
+            self.forget(attempt)
             raise
         return attempt
 
@@ -97,26 +107,32 @@ class LoginFailures:
         """The attempt no longer counts (its password was right)."""
         self._each_key(attempt, _DELETE)
 
-    def _forget(self, attempt: Attempt) -> None:
-        """Release ``attempt`` on the way out of an error (which is the one to raise)."""
+    def forget(self, attempt: Attempt) -> None:
+        """Release ``attempt`` on the way out of an error (which is the one to raise): a
+        failure to release is logged, not raised."""
         try:
             self.release(attempt)
         except StorageError as exc:
             log.warning("a login attempt stays counted until its window ends: %s", exc)
 
-    def _refuse_if_throttled(self, keys: tuple[str, ...], besides: UUID | None = None) -> None:
+    def _refuse_if_throttled(
+        self, keys: tuple[str, ...], refusing: tuple[str, ...], besides: UUID | None = None
+    ) -> dict[str, int]:
+        """Each key's other attempts within the window (newest first, at most
+        :data:`COUNTED`); :class:`Throttled` if a key of ``refusing`` has too many."""
         since = min_uuid_from_time(time.time() - self.window_s)
-        pending = [
-            self._db.submit(_SELECT, (key, since, self.max_failures + 1), op="read") for key in keys
-        ]
-        wait = 0.0
-        for query in pending:
+        limit = max(COUNTED, self.max_failures + 1)
+        pending = {key: self._db.submit(_SELECT, (key, since, limit), op="read") for key in keys}
+        wait, counts = 0.0, {}
+        for key, query in pending.items():
             others = [row["at"] for row in query.result() if row["at"] != besides]
-            if len(others) >= self.max_failures:
+            counts[key] = len(others)
+            if key in refusing and len(others) >= self.max_failures:
                 oldest = unix_time_from_uuid1(others[self.max_failures - 1])
                 wait = max(wait, oldest + self.window_s - time.time())
         if wait > 0:
             raise Throttled(wait)
+        return counts
 
     def _each_key(self, attempt: Attempt, cql: str, *extra: object) -> None:
         pending = [

@@ -22,6 +22,7 @@ from web.auth import LoginHandler, LogoutHandler
 from web.base import BaseHandler, Refusal
 from web.bodylimit import BodyLimitedApplication
 from web.proxies import TrustedProxies
+from web.turnstile import Turnstile
 
 HERE = Path(__file__).resolve().parent
 STORAGE_THREADS = 32
@@ -89,6 +90,7 @@ def make_app(
         context=context,
         proxies=TrustedProxies(context.node.trusted_proxies),
         executor=ThreadPoolExecutor(storage_threads, thread_name_prefix="web-storage"),
+        login_turnstile=Turnstile(),
         template_path=str(HERE / "templates"),
         static_path=str(HERE / "static"),
         static_handler_class=StaticHandler,

@@ -1,11 +1,38 @@
 """Signing admins in and out: scrypt-checked passwords (storage's ``AdminUsers``), a session in
-Cassandra named by a signed cookie, and failed logins rate limited per client address and per
-username across the cluster (storage's ``LoginFailures``)."""
+Cassandra named by a signed cookie, and failed logins throttled so that an attacker slows
+themselves, not the admin (docs/web.md, "Logins"):
+
+- per client network (an IPv4 address, an IPv6 /64), across the cluster: after
+  ``MAX_FAILURES`` failed attempts within the window, refused (429) until the oldest leaves it;
+- per username: never refused. Every password check waits :func:`check_delay_s` of the
+  user's recent failures (none for the first few, then seconds: the admin waits it too), and
+  one check per username runs at a time on a web node (:class:`~web.turnstile.Turnstile`),
+  the delay inside its turn; a network without recent failures goes ahead of the queue.
+"""
 
 from __future__ import annotations
 
+import asyncio
+
 from storage.login_failures import MAX_KEY
 from web.base import SESSION_COOKIE, BaseHandler, Refusal
+from web.turnstile import Turnstile
+
+FREE_FAILURES = 3
+"""A user's recent failures that cost no delay (typos)."""
+FIRST_DELAY_S = 0.5
+MAX_DELAY_S = 8.0
+"""The longest wait of one check: while failures go on, a user's checks run at most one per
+this many seconds on each web node."""
+
+
+def check_delay_s(failures: int) -> float:
+    """How long a password check waits after the user's ``failures`` recent failed (or
+    ongoing) attempts: nothing for the first :data:`FREE_FAILURES`, then
+    :data:`FIRST_DELAY_S`, doubling up to :data:`MAX_DELAY_S`."""
+    if failures < FREE_FAILURES:
+        return 0.0
+    return min(MAX_DELAY_S, FIRST_DELAY_S * 2 ** (failures - FREE_FAILURES))
 
 
 class LoginHandler(BaseHandler):
@@ -17,19 +44,29 @@ class LoginHandler(BaseHandler):
     async def post(self) -> None:
         username = self.text("username").strip().lower()
         password = self.get_body_argument("password", "", strip=False)  # exactly as set
-        keys = (f"address:{self.client_network}", f"user:{username}"[:MAX_KEY])
+        network, user = f"address:{self.client_network}", f"user:{username}"[:MAX_KEY]
         try:
-            right = await self.storage(
-                lambda s: s.login_failures.check(keys, lambda: s.admins.verify(username, password))
+            attempt = await self.storage(
+                lambda s: s.login_failures.attempt(network, user, refusing=(network,))
             )
         except Refusal as refused:
             if refused.status_code != 429:
                 raise
             self._refuse(429, refused.message)
             return
+        turnstile: Turnstile = self.application.settings["login_turnstile"]
+        try:
+            async with turnstile.turn(username, first=attempt.earlier[network] == 0):
+                await asyncio.sleep(check_delay_s(attempt.earlier[user]))
+                right = await self.storage(lambda s: s.admins.verify(username, password))
+        except BaseException:
+            await self.storage(lambda s: s.login_failures.forget(attempt))
+            raise
         if not right:
             self._refuse(403, "Wrong username or password.")
             return
+        await self.storage(lambda s: s.login_failures.release(attempt))
+        await self.end_session()  # a new login ends the session this browser had
         await self.start_session(username)
         self.redirect(self._next(), status=303)
 
@@ -52,8 +89,6 @@ class LogoutHandler(BaseHandler):
     already ended session, or none, just goes back to the login page)."""
 
     async def post(self) -> None:
-        session_id = self.session_id()
-        if session_id is not None and await self.resolve_current_user() is not None:
-            await self.storage(lambda s: s.admin_sessions.end(session_id))
+        await self.end_session()
         self.clear_cookie(SESSION_COOKIE)
         self.redirect("/admin/login", status=303)

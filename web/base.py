@@ -187,6 +187,12 @@ class BaseHandler(tornado.web.RequestHandler):
         self.current_user = user
         return user
 
+    async def end_session(self) -> None:
+        """End the session this browser's cookie names, if any, on every node."""
+        session_id = self.session_id()
+        if session_id is not None:
+            await self.storage(lambda s: s.admin_sessions.end(session_id))
+
     async def start_session(self, user: str) -> None:
         """Sign ``user`` in: a new session in Cassandra, its id in a signed, HTTP-only cookie."""
         session_id = await self.storage(lambda s: s.admin_sessions.start(user))
