@@ -11,7 +11,8 @@ stops the actor on a tell's exception. Gather has one rule instead (docs/supervi
 
 To do this at Pykka's own per-message cost, ``_actor_loop`` is replaced by a loop with the
 same shape (one ``is_set()`` per message) plus a counter. Messages the instance did not
-handle stay in its inbox, and its supervisor hands them to the replacement (see ``NamedRef``).
+handle stay in its inbox, and its name hands them to the replacement (see ``NamedRef``).
+Supervisors drive an instance through ``launch`` and ``actors.lifecycle.Instance``.
 """
 
 from __future__ import annotations
@@ -20,22 +21,19 @@ import logging
 import queue
 import threading
 import time
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import pykka
 from pykka import ActorRegistry
-from pykka._envelope import Envelope  # the inbox's item type (Pykka is pinned at 4.5.0)
-from pykka.messages import _ActorStop
+from pykka.messages import _ActorStop  # Pykka's stop request (Pykka is pinned at 4.5.0)
 
 from actors.errors import ActorCrashed, ActorUnavailable, DomainError, InjectedCrash
+from actors.lifecycle import Envelope, Inbox
 from actors.monitor import Down, Monitor, Notify, deliver
 from actors.reasons import KILLED, NORMAL, SHUTDOWN, Failure, Reason
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from actors.ref import NamedRef
-    from actors.registry import Registry
+from actors.ref import NamedRef
+from actors.registry import Registry
 
 logger = logging.getLogger("gather.actors")
 
@@ -48,7 +46,13 @@ class GatherActor(pykka.ThreadingActor):
 
     Write it as a Pykka actor (``on_start``, ``on_receive``, ``on_stop``, ``on_failure``,
     methods called through ``NamedRef.call``); start it from a ``ChildSpec`` in a tree.
+    In a tree, ``path``, ``registry`` and ``named`` (its ``NamedRef``) say where it is;
+    outside one, ``registry`` and ``named`` are None. The lifecycle methods (``launch`` and
+    those of ``actors.lifecycle.Instance``) are the runtime's: do not override them.
     """
+
+    actor_inbox: Inbox
+    """A ``ThreadingActor``'s inbox is a ``queue.Queue``; Pykka declares only its protocol."""
 
     kind: ClassVar[str] = "worker"
     """``worker`` or ``supervisor``, as introspection shows it."""
@@ -63,7 +67,7 @@ class GatherActor(pykka.ThreadingActor):
         self.handled = 0
         self.started_at: float | None = None
         self.exit_reason: Reason | None = None
-        self._named: NamedRef | None = None
+        self.named: NamedRef | None = None
         self._on_exit: Callable[[Reason], None] | None = None
         self._stop_reason: Reason = NORMAL
         self._leftover: Envelope[Any] | None = None
@@ -79,7 +83,7 @@ class GatherActor(pykka.ThreadingActor):
             raise RuntimeError(msg)
         return self.registry.monitor(path, self.actor_ref.tell)
 
-    def _inject_crash(self, reason: str) -> None:
+    def inject_crash(self, reason: str) -> None:
         """Fail on purpose (``Tree.crash``): a crash like any other."""
         raise InjectedCrash(reason)
 
@@ -97,8 +101,8 @@ class GatherActor(pykka.ThreadingActor):
             self.started_at = time.monotonic()
             self._ready.set()
             self._run()
-        if self._named is None:
-            self._fail_pending(f"{self.path} has ended")
+        if self.named is None:
+            self.refuse_pending(f"{self.path} has ended")
 
     def _run(self) -> None:
         get = self.actor_inbox.get
@@ -123,8 +127,8 @@ class GatherActor(pykka.ThreadingActor):
                     self._answer(envelope, response)
             self.handled += 1
         self._finish(self._stop_reason)
-        if self._leftover is not None and self._named is not None:
-            self._named._rescue(self)
+        if self._leftover is not None and self.named is not None:
+            self.named.rescue(self)
 
     def _answer(self, envelope: Envelope[Any], response: Any) -> None:
         """Hand ``response`` to the asker; a reply channel that fails is the asker's problem."""
@@ -182,26 +186,34 @@ class GatherActor(pykka.ThreadingActor):
             self._ready.set()
             self._done.set()
 
-    # What supervisors and names use.
+    # The lifecycle (actors.lifecycle.Instance), driven by supervisors and names.
 
-    def _attach(
+    def launch(
         self, named: NamedRef, registry: Registry, on_exit: Callable[[Reason], None]
     ) -> None:
+        """Start this instance behind ``named``; ``on_exit(reason)`` runs when it ends."""
         self.path = named.path
         self.registry = registry
-        self._named = named
+        self.named = named
         self._on_exit = on_exit
-
-    def _launch(self) -> None:
+        named.install(self)
         ActorRegistry.register(self.actor_ref)
         self._start_actor_loop()
 
-    def _request_stop(self) -> None:
+    def wait_started(self, timeout: float | None) -> bool:
+        """Wait until ``on_start`` has finished or the instance has ended; False on timeout."""
+        return self._ready.wait(timeout)
+
+    def wait_ended(self, timeout: float | None) -> bool:
+        """Wait until the instance has ended (its ``on_exit`` done); False on timeout."""
+        return self._done.wait(timeout)
+
+    def request_stop(self) -> None:
         """Stop after the messages already queued, with ``on_stop``; the exit is a shutdown."""
         self._stop_reason = SHUTDOWN
         self.actor_inbox.put(Envelope(_ActorStop()))
 
-    def _kill(self, reason: Reason = KILLED) -> None:
+    def kill(self, reason: Reason = KILLED) -> None:
         """End now, without ``on_stop``.
 
         Python cannot stop a thread: a handler that is running goes on to its end, but the
@@ -210,8 +222,9 @@ class GatherActor(pykka.ThreadingActor):
         self._finish(reason)
         self.actor_inbox.put(Envelope(WAKE))
 
-    def _add_monitor(self, notify: Notify) -> Monitor:
-        monitor = Monitor(self.path, self)
+    def add_watcher(self, notify: Notify) -> Monitor:
+        """Call ``notify(Down)`` once when this instance ends (at once if it has)."""
+        monitor = Monitor(self.path, self._remove_watcher)
         with self._exit_lock:
             reason = self.exit_reason
             if reason is None:
@@ -220,16 +233,16 @@ class GatherActor(pykka.ThreadingActor):
         deliver(notify, Down(self.path, reason, monitor.id))
         return monitor
 
-    def _demonitor(self, monitor_id: int) -> None:
+    def _remove_watcher(self, monitor_id: int) -> None:
         with self._exit_lock:
             self._monitors.pop(monitor_id, None)
 
-    def _move_pending(self, inbox: queue.Queue[Envelope[Any]]) -> None:
-        """Hand the messages this ended instance did not handle to ``inbox``, in order."""
+    def hand_over(self, inbox: Inbox) -> None:
+        """Move the messages this ended instance did not handle to ``inbox``, in order."""
         for envelope in self._take_pending():
             inbox.put(envelope)
 
-    def _fail_pending(self, why: str) -> None:
+    def refuse_pending(self, why: str) -> None:
         """Refuse the messages this ended instance did not handle: asks fail, tells are counted."""
         dropped = 0
         for envelope in self._take_pending():
@@ -243,7 +256,7 @@ class GatherActor(pykka.ThreadingActor):
     def _take_pending(self) -> list[Envelope[Any]]:
         pending = [] if self._leftover is None else [self._leftover]
         self._leftover = None
-        inbox: queue.Queue[Envelope[Any]] = self.actor_inbox  # type: ignore[assignment]
+        inbox = self.actor_inbox
         wakes = 0
         while True:
             try:

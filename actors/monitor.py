@@ -6,14 +6,11 @@ import itertools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TypeAlias
 
 from pykka import ActorDeadError
 
 from actors.reasons import NOPROC, Reason
-
-if TYPE_CHECKING:
-    from actors.actor import GatherActor
 
 logger = logging.getLogger("gather.actors")
 
@@ -36,20 +33,21 @@ Notify: TypeAlias = Callable[[Down], None]
 class Monitor:
     """One monitor on one actor instance; :meth:`cancel` removes it before it fires."""
 
-    __slots__ = ("_actor", "id", "path")
+    __slots__ = ("_remove", "id", "path")
 
-    def __init__(self, path: str, actor: GatherActor | None = None) -> None:
+    def __init__(self, path: str, remove: Callable[[int], None] | None = None) -> None:
+        """``remove(id)`` takes the monitor off its instance (None: nothing is watched)."""
         self.id = next(_ids)
         self.path = path
-        self._actor = actor
+        self._remove = remove
 
     def __repr__(self) -> str:
         return f"<Monitor {self.id} on {self.path}>"
 
     def cancel(self) -> None:
         """Stop monitoring; no down notice is sent after this returns."""
-        if self._actor is not None:
-            self._actor._demonitor(self.id)
+        if self._remove is not None:
+            self._remove(self.id)
 
 
 def deliver(notify: Notify, down: Down) -> None:

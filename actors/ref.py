@@ -11,19 +11,16 @@ from __future__ import annotations
 import threading
 import time
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pykka
 from pykka import ThreadingFuture
-from pykka._envelope import Envelope  # the inbox's item type (Pykka is pinned at 4.5.0)
 from pykka.messages import ProxyCall
 
 from actors.errors import ActorUnavailable, AskTimeout
+from actors.lifecycle import Envelope, Instance
 from actors.monitor import Monitor, Notify, noproc
 from actors.reasons import Failure
-
-if TYPE_CHECKING:
-    from actors.actor import GatherActor
 
 DEFAULT_TIMEOUT = 5.0
 """Seconds a sender waits for an actor being restarted, and an ask waits for its answer."""
@@ -42,7 +39,10 @@ class NamedRef:
     """The actor at one path of a tree (``"root/web/server"``), across its restarts.
 
     Its supervisor owns ``state``, ``starts``, ``last_failure`` and ``children``; anyone
-    may read them (introspection does) and anyone may send.
+    may read them (introspection does) and anyone may send. The supervisor puts each new
+    instance behind the name (:meth:`install`) and closes the name when the actor stays
+    stopped (:meth:`close`); an instance that ends with messages in its inbox passes them on
+    (:meth:`rescue`).
     """
 
     __slots__ = (
@@ -61,7 +61,7 @@ class NamedRef:
         self.path = path
         self.kind = kind
         self.state = State.STARTING
-        self.actor: GatherActor | None = None
+        self.actor: Instance | None = None
         self.starts = 0
         self.last_failure: Failure | None = None
         self.handled_before = 0
@@ -92,7 +92,7 @@ class NamedRef:
             actor, _ = self._await_actor(timeout)
         actor.actor_inbox.put(Envelope(message))
         if actor.actor_stopped.is_set():
-            self._rescue(actor)
+            self.rescue(actor)
 
     def ask(self, message: Any, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
         """Send ``message`` and return the answer, waiting at most ``timeout`` in all.
@@ -125,7 +125,7 @@ class NamedRef:
             actor, timeout = self._await_actor(timeout)
         actor.actor_inbox.put(Envelope(message, reply_to=reply_to))
         if actor.actor_stopped.is_set():
-            self._rescue(actor)
+            self.rescue(actor)
         return timeout
 
     def call(
@@ -139,9 +139,9 @@ class NamedRef:
         actor = self.actor
         if actor is None:
             return noproc(self.path, notify)
-        return actor._add_monitor(notify)
+        return actor.add_watcher(notify)
 
-    def _await_actor(self, timeout: float) -> tuple[GatherActor, float]:
+    def _await_actor(self, timeout: float) -> tuple[Instance, float]:
         """Wait for a live instance; return it with what is left of ``timeout``."""
         deadline = time.monotonic() + timeout
         with self._cond:
@@ -158,31 +158,31 @@ class NamedRef:
                     raise ActorUnavailable(msg)
                 self._cond.wait(remaining)
 
-    # What supervisors use.
+    # What supervisors and ending instances use.
 
-    def _install(self, actor: GatherActor) -> None:
+    def install(self, actor: Instance) -> None:
         """Put ``actor`` behind this name; it first gets what its predecessor left unhandled."""
         with self._cond:
             previous = self.actor
             if previous is not None:
-                previous._move_pending(actor.actor_inbox)  # type: ignore[arg-type]
+                previous.hand_over(actor.actor_inbox)
                 self.handled_before += previous.handled
             self.actor = actor
             self._cond.notify_all()
 
-    def _rescue(self, actor: GatherActor) -> None:
+    def rescue(self, actor: Instance) -> None:
         """Messages reached ``actor`` as it ended: pass them on, or refuse them if stopped."""
         with self._cond:
             if self.state is State.STOPPED:
-                actor._fail_pending(f"{self.path} is stopped")
+                actor.refuse_pending(f"{self.path} is stopped")
             elif self.actor is not None and self.actor is not actor:
-                actor._move_pending(self.actor.actor_inbox)  # type: ignore[arg-type]
+                actor.hand_over(self.actor.actor_inbox)
 
-    def _close(self) -> None:
+    def close(self) -> None:
         """Stopped for good (until restarted by hand): senders fail, queued messages are refused."""
         with self._cond:
             self.state = State.STOPPED
             actor = self.actor
             if actor is not None and actor.actor_stopped.is_set():
-                actor._fail_pending(f"{self.path} is stopped")
+                actor.refuse_pending(f"{self.path} is stopped")
             self._cond.notify_all()

@@ -11,7 +11,10 @@ from actors.ref import DEFAULT_TIMEOUT, NamedRef
 
 
 class Registry:
-    """Find actors by path (``"root/web/server"``) and send to them."""
+    """Find actors by path (``"root/web/server"``) and send to them.
+
+    Supervisors add names (:meth:`ensure`) and delete them (:meth:`remove`).
+    """
 
     def __init__(self) -> None:
         self._refs: dict[str, NamedRef] = {}
@@ -52,7 +55,7 @@ class Registry:
             return noproc(path, notify)
         return ref.monitor(notify)
 
-    def _ensure(self, path: str, kind: str) -> NamedRef:
+    def ensure(self, path: str, kind: str) -> NamedRef:
         """The name at ``path``, made now if it is new (a restarted parent keeps its names)."""
         with self._lock:
             ref = self._refs.get(path)
@@ -60,7 +63,7 @@ class Registry:
                 ref = self._refs[path] = NamedRef(path, kind)
             return ref
 
-    def _remove(self, ref: NamedRef) -> None:
+    def remove(self, ref: NamedRef) -> None:
         """Forget ``ref`` and the names below it."""
         with self._lock:
             stack = [ref]

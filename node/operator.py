@@ -50,6 +50,11 @@ class Operator:
         self._context.require_tree().stop(path)
         return f"{path} stopped"
 
+    def cmd_delete(self, path: str) -> str:
+        """Delete a stopped child (refused while it runs or restarts)."""
+        self._context.require_tree().delete_child(path)
+        return f"{path} deleted"
+
     def cmd_crash(self, path: str) -> str:
         self._context.require_tree().crash(path)
         return f"crash injected into {path}"

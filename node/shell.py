@@ -212,8 +212,12 @@ class OperatorShell(cmd.Cmd):
         print(self.connection.call("restart", self._path(path)))
 
     def do_stop(self, path: str) -> None:
-        """stop PATH: stop the actor for good (its supervisor does not restart it)."""
+        """stop PATH: stop the actor; it stays stopped until restart or delete (temporary: gone)."""
         print(self.connection.call("stop", self._path(path)))
+
+    def do_delete(self, path: str) -> None:
+        """delete PATH: remove a stopped actor from the tree, its name and its spec."""
+        print(self.connection.call("delete", self._path(path)))
 
     def do_crash(self, path: str) -> None:
         """crash PATH: inject a failure into the actor, to drill its supervision."""

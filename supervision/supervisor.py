@@ -4,6 +4,10 @@ Everything happens in the supervisor's own thread, one message at a time: a chil
 notice, a delayed restart coming due, an operation (``restart_child`` and the like, called
 through ``NamedRef.call``). Starting a child waits for its ``on_start``, so children start
 in order; stopping goes in reverse order and waits for each child's shutdown.
+
+A child that ends and is not restarted stays listed, stopped, until it is restarted or
+deleted by hand, as in OTP; a temporary child, and any child of a ``simple_one_for_one``
+supervisor, is deleted (its spec and its name) as soon as it ends.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from actors.actor import GatherActor
 from actors.errors import InvalidOperation, NoSuchActor, SupervisorGaveUp
 from actors.reasons import Failure, Reason, is_abnormal
 from actors.ref import NamedRef, State
-from supervision.spec import BRUTAL_KILL, ChildSpec, Restart, Strategy
+from supervision.spec import ChildSpec, Restart, Strategy
 
 logger = logging.getLogger("gather.supervision")
 
@@ -50,7 +54,8 @@ class _RestartDue:
 class _Child:
     spec: ChildSpec
     ref: NamedRef
-    dynamic: bool
+    added: bool
+    """Added at run time (``add_child``, ``start_child``): not in the specs of a restart."""
     generation: int = 0
     failures: int = 0
     """Failures in a row, for the backoff."""
@@ -116,11 +121,11 @@ class Supervisor(GatherActor):
     # Life cycle.
 
     def on_start(self) -> None:
-        assert self._named is not None, "a Supervisor runs in a Tree"
-        self._named.children = []
+        assert self.named is not None, "a Supervisor runs in a Tree"
+        self.named.children = []
         if self.strategy is not Strategy.SIMPLE_ONE_FOR_ONE:
             for spec in self.specs:
-                self._add(spec, dynamic=False)
+                self._add(spec, added=False)
             self._start_group(list(self._children))
 
     def on_stop(self) -> None:
@@ -159,6 +164,9 @@ class Supervisor(GatherActor):
     def add_child(self, spec: ChildSpec) -> str:
         """Add a child and start it; it is not part of this supervisor's specs after a restart.
 
+        A stopped child keeps its name until it is deleted: adding one of the same name is
+        refused, as is adding a running one.
+
         Returns:
             the new child's path.
         """
@@ -168,7 +176,8 @@ class Supervisor(GatherActor):
         return self._start_new(spec)
 
     def terminate_child(self, name: str) -> None:
-        """Stop a child by its shutdown; it stays stopped until ``restart_child``."""
+        """Stop a child by its shutdown; it stays stopped until ``restart_child`` or
+        ``delete_child`` (a temporary child, or one of a simple_one_for_one, is deleted)."""
         child = self._child(name)
         self._terminate(child)
         self._retire(child)
@@ -180,6 +189,18 @@ class Supervisor(GatherActor):
         child.failures = 0
         self._start_group([child])
 
+    def delete_child(self, name: str) -> None:
+        """Forget a stopped child: its spec and its name (a restart of this supervisor starts
+        a child of its specs again). A running or restarting child is refused."""
+        if self.strategy is Strategy.SIMPLE_ONE_FOR_ONE:
+            msg = f"{self.path} is simple_one_for_one: its children leave when they stop"
+            raise InvalidOperation(msg)
+        child = self._child(name)
+        if child.ref.state is not State.STOPPED:
+            msg = f"{child.ref.path} is {child.ref.state}: stop it first"
+            raise InvalidOperation(msg)
+        self._forget(child)
+
     # Children.
 
     def _child(self, name: str) -> _Child:
@@ -189,27 +210,32 @@ class Supervisor(GatherActor):
             msg = f"no actor at {self.path}/{name}"
             raise NoSuchActor(msg) from None
 
-    def _add(self, spec: ChildSpec, *, dynamic: bool) -> _Child:
-        assert self.registry is not None and self._named is not None
-        ref = self.registry._ensure(f"{self.path}/{spec.name}", spec.kind)
-        child = _Child(spec, ref, dynamic)
+    def _add(self, spec: ChildSpec, *, added: bool) -> _Child:
+        assert self.registry is not None and self.named is not None
+        ref = self.registry.ensure(f"{self.path}/{spec.name}", spec.kind)
+        child = _Child(spec, ref, added)
         self._children.append(child)
         self._by_name[spec.name] = child
-        self._named.children.append(ref)
+        self.named.children.append(ref)
         return child
 
     def _forget(self, child: _Child) -> None:
-        assert self.registry is not None and self._named is not None
+        """Delete the child: its spec, and its names in the registry."""
+        assert self.registry is not None and self.named is not None
         self._children.remove(child)
         del self._by_name[child.spec.name]
-        self._named.children.remove(child.ref)
-        self.registry._remove(child.ref)
+        self.named.children.remove(child.ref)
+        self.registry.remove(child.ref)
 
     def _start_new(self, spec: ChildSpec) -> str:
-        if spec.name in self._by_name:
-            msg = f"{self.path}/{spec.name} already exists"
+        existing = self._by_name.get(spec.name)
+        if existing is not None:
+            stopped = existing.ref.state is State.STOPPED
+            msg = f"{existing.ref.path} already exists" + (
+                " (stopped: restart or delete it)" if stopped else ""
+            )
             raise InvalidOperation(msg)
-        child = self._add(spec, dynamic=True)
+        child = self._add(spec, added=True)
         self._start(child)
         return child.ref.path
 
@@ -232,15 +258,13 @@ class Supervisor(GatherActor):
             logger.error("%s crashed in __init__: %s", ref.path, failure, exc_info=error)
             self._notify(spec.name, generation, failure)
             return False
-        actor._attach(ref, self.registry, partial(self._notify, spec.name, generation))
-        ref._install(actor)
-        actor._launch()
-        if not actor._ready.wait(spec.start_timeout):
+        actor.launch(ref, self.registry, partial(self._notify, spec.name, generation))
+        if not actor.wait_started(spec.start_timeout):
             failure = Failure(
                 "StartTimeout", f"on_start took more than {spec.start_timeout}s", time.time()
             )
             logger.error("%s crashed: %s", ref.path, failure)
-            actor._kill(failure)
+            actor.kill(failure)
             return False
         if actor.exit_reason is not None:
             return False
@@ -264,22 +288,19 @@ class Supervisor(GatherActor):
         if actor is None or actor.exit_reason is not None:
             return
         shutdown = child.spec.shutdown
-        if shutdown == BRUTAL_KILL:
-            actor._kill()
+        if isinstance(shutdown, str):  # BRUTAL_KILL, the one string a shutdown can be
+            actor.kill()
             return
-        actor._request_stop()
-        if not actor._done.wait(shutdown):
+        actor.request_stop()
+        if not actor.wait_ended(shutdown):
             logger.error("%s did not stop within %ss: killed", child.ref.path, shutdown)
-            actor._kill()
+            actor.kill()
 
     def _retire(self, child: _Child) -> None:
-        """The child stays stopped: close its names; a dynamic child leaves the tree."""
-        stack = [child.ref]
-        while stack:
-            ref = stack.pop()
-            ref._close()
-            stack.extend(ref.children)
-        if child.dynamic:
+        """The child ended for good: close its names; it stays listed, stopped, unless it is
+        temporary or a child of a simple_one_for_one (then it is deleted, as in OTP)."""
+        _close(child.ref)
+        if child.spec.restart is Restart.TEMPORARY or self.strategy is Strategy.SIMPLE_ONE_FOR_ONE:
             self._forget(child)
 
     def _shutdown(self) -> None:
@@ -288,8 +309,9 @@ class Supervisor(GatherActor):
             timer.cancel()
         for child in reversed(list(self._children)):
             self._terminate(child)
-            if child.dynamic:
-                self._retire(child)
+            if child.added:  # a restart of this supervisor starts its specs only
+                _close(child.ref)
+                self._forget(child)
             elif child.ref.state is not State.STOPPED:
                 child.ref.state = State.RESTARTING
 
@@ -389,6 +411,15 @@ class Supervisor(GatherActor):
         ]
         if current:  # members stopped or restarted by hand meanwhile are left alone
             self._start_group(current)
+
+
+def _close(ref: NamedRef) -> None:
+    """Close ``ref`` and the names below it: senders get ``ActorUnavailable`` at once."""
+    stack = [ref]
+    while stack:
+        closing = stack.pop()
+        closing.close()
+        stack.extend(closing.children)
 
 
 def _check(specs: tuple[ChildSpec, ...], strategy: Strategy, intensity: int, period: float) -> None:

@@ -49,7 +49,7 @@ class Tree:
             msg = f"the root must be a supervisor, not {spec.actor.__name__}"
             raise TypeError(msg)
         self.registry = Registry()
-        self.root: NamedRef = self.registry._ensure(spec.name, spec.kind)
+        self.root: NamedRef = self.registry.ensure(spec.name, spec.kind)
         self._on_give_up = on_give_up
         self._actor: GatherActor = spec.actor(*spec.args, **spec.kwargs)
 
@@ -58,10 +58,8 @@ class Tree:
         """Start the root supervisor and, in order, the whole tree below it."""
         tree = cls(spec, on_give_up)
         actor = tree._actor
-        actor._attach(tree.root, tree.registry, tree._root_exited)
-        tree.root._install(actor)
-        actor._launch()
-        actor._ready.wait()
+        actor.launch(tree.root, tree.registry, tree._root_exited)
+        actor.wait_started(None)
         if actor.exit_reason is None:
             tree.root.state = State.RUNNING
         return tree
@@ -72,7 +70,7 @@ class Tree:
         for path in self.registry.paths():
             ref = self.registry.get(path)
             if ref is not None:
-                ref._close()
+                ref.close()
         if is_abnormal(reason):
             self._on_give_up(reason)
 
@@ -108,17 +106,24 @@ class Tree:
         parent.call("restart_child", name, timeout=timeout)
 
     def stop(self, path: str, *, timeout: float = OPERATION_TIMEOUT) -> None:
-        """Stop the actor at ``path`` (by its shutdown); it stays stopped until ``restart``."""
+        """Stop the actor at ``path`` (by its shutdown); it stays stopped until ``restart`` or
+        ``delete_child`` (a temporary child, or one of a simple_one_for_one, is deleted)."""
         if path == self.root.path:
             self.shutdown(timeout)
             return
         parent, name = self._parent(path, "stop")
         parent.call("terminate_child", name, timeout=timeout)
 
+    def delete_child(self, path: str, *, timeout: float = OPERATION_TIMEOUT) -> None:
+        """Delete the stopped child at ``path``: its spec and its name (``InvalidOperation`` if
+        it is running or restarting)."""
+        parent, name = self._parent(path, "delete")
+        parent.call("delete_child", name, timeout=timeout)
+
     def crash(self, path: str, reason: str = "crash injected by the operator") -> None:
         """Make the actor at ``path`` fail (``InjectedCrash``) when it reaches this message."""
         self.registry.ref(path).tell(
-            ProxyCall(attr_path=("_inject_crash",), args=(reason,), kwargs={})
+            ProxyCall(attr_path=("inject_crash",), args=(reason,), kwargs={})
         )
 
     def start_child(
@@ -145,12 +150,12 @@ class Tree:
             the root's exit reason, or None if it had not ended within ``timeout``.
         """
         if self._actor.exit_reason is None:
-            self._actor._request_stop()
+            self._actor.request_stop()
         return self.wait(timeout)
 
     def wait(self, timeout: float | None = None) -> Reason | None:
         """Wait for the root to end; its exit reason, or None on timeout."""
-        self._actor._done.wait(timeout)
+        self._actor.wait_ended(timeout)
         return self._actor.exit_reason
 
     def _parent(self, path: str, operation: str) -> tuple[NamedRef, str]:

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from actors import DomainError, GatherActor, Reason
+from actors import DomainError, Failure, GatherActor, Reason
 from config import cluster as cluster_config
 from storage.errors import FullError, Throttled, ValidationError
 from storage.events import Event, SignupOption
@@ -88,6 +88,11 @@ class Countdown:
             self._n -= 1
             return self._n >= 0
 
+    def reset(self, n: int) -> None:
+        """True the next ``n`` times (0: never again)."""
+        with self._lock:
+            self._n = n
+
 
 class Worker(GatherActor):
     """A test actor that journals its life and does what its messages say."""
@@ -144,7 +149,9 @@ class Worker(GatherActor):
 
 def worker(name: str, journal: Journal, **options: Any) -> ChildSpec:
     """A ``Worker`` child spec journaling into ``journal``; options go to ChildSpec."""
-    kwargs = {k: options.pop(k) for k in ("fail_start", "hang_stop") if k in options}
+    kwargs: dict[str, Any] = {
+        k: options.pop(k) for k in ("fail_start", "hang_stop") if k in options
+    }
     return ChildSpec(name, Worker, args=(journal,), kwargs=kwargs, **options)
 
 
@@ -191,6 +198,18 @@ def settled(tree: Tree, path: str, *, restarts: int, state: str = "running") -> 
         return now.restarts == restarts and now.state == state
 
     wait_until(ok, what=f"{path}: {state} after {restarts} restart(s)")
+
+
+def last_failure(tree: Tree, path: str) -> Failure:
+    """The last failure of the actor at ``path``; the test fails if it has none."""
+    failure = tree.snapshot(path).last_failure
+    assert failure is not None, f"{path} has no failure"
+    return failure
+
+
+def deleted(tree: Tree, path: str) -> None:
+    """Wait until ``path`` has left the tree (its spec and name deleted)."""
+    wait_until(lambda: tree.registry.get(path) is None, what=f"{path} to be deleted")
 
 
 # Test data.

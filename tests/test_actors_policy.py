@@ -9,7 +9,7 @@ import pytest
 
 from actors import ActorCrashed, AskTimeout, DomainError, GatherActor, InvalidOperation
 from supervision import ChildSpec
-from tests.helpers import WAIT, Countdown, Journal, Worker, running, settled, worker
+from tests.helpers import WAIT, Countdown, Journal, Worker, last_failure, running, settled, worker
 
 
 class Validation(DomainError):
@@ -45,7 +45,7 @@ def test_tell_that_crashes_restarts_the_actor() -> None:
         journal.wait_count(2, "start", "root/w")
         assert journal.count("failure", "root/w") == 1
         settled(tree, "root/w", restarts=1)
-        assert tree.snapshot("root/w").last_failure.type == "ValueError"
+        assert last_failure(tree, "root/w").type == "ValueError"
 
 
 def test_domain_error_goes_back_to_the_caller_without_a_crash(
@@ -95,7 +95,7 @@ def test_crash_in_start_up_is_a_failure_like_any_other(caplog: pytest.LogCapture
     journal = Journal()
     with running([worker("w", journal, fail_start=Countdown(1))], intensity=5) as tree:
         settled(tree, "root/w", restarts=1)
-        assert tree.snapshot("root/w").last_failure.type == "RuntimeError"
+        assert last_failure(tree, "root/w").type == "RuntimeError"
         assert journal.of("start") == ["root/w", "root/w"]
         assert journal.count("failure", "root/w") == 1
         assert tree.ask("root/w", "hello") == "hello"
@@ -113,26 +113,30 @@ class BadInit(GatherActor):
 def test_crash_in_the_constructor_is_a_start_up_failure(caplog: pytest.LogCaptureFixture) -> None:
     with running([ChildSpec("b", BadInit, args=(Countdown(1),))], intensity=5) as tree:
         settled(tree, "root/b", restarts=1)
-        assert tree.snapshot("root/b").last_failure.type == "OSError"
+        assert last_failure(tree, "root/b").type == "OSError"
     assert "root/b crashed in __init__" in caplog.text
 
 
 class SlowStart(GatherActor):
-    def __init__(self, release: threading.Event) -> None:
+    """Hangs in ``on_start`` (until released) the first ``slow`` times."""
+
+    def __init__(self, release: threading.Event, slow: Countdown) -> None:
         super().__init__()
         self.release = release
+        self.slow = slow
 
     def on_start(self) -> None:
-        self.release.wait(WAIT)
+        if self.slow.take():
+            self.release.wait(WAIT)
 
 
 def test_start_up_past_its_timeout_is_a_failure() -> None:
     release = threading.Event()
-    spec = ChildSpec("s", SlowStart, args=(release,), start_timeout=0.05, restart="temporary")
+    spec = ChildSpec("s", SlowStart, args=(release, Countdown(1)), start_timeout=0.05)
     try:
         with running([spec]) as tree:
-            settled(tree, "root/s", restarts=0, state="stopped")
-            assert tree.snapshot("root/s").last_failure.type == "StartTimeout"
+            settled(tree, "root/s", restarts=1)
+            assert last_failure(tree, "root/s").type == "StartTimeout"
     finally:
         release.set()
 

@@ -22,6 +22,7 @@ from tests.helpers import (
     Countdown,
     GiveUps,
     Journal,
+    last_failure,
     running,
     settled,
     wait_until,
@@ -40,7 +41,7 @@ def test_past_its_intensity_a_supervisor_gives_up_and_its_parent_restarts_it() -
         tree.tell("root/sub/w", "crash")  # the second restart within the period: too many
         settled(tree, "root/sub", restarts=1)
         settled(tree, "root/sub/w", restarts=2)
-        failure = tree.snapshot("root/sub").last_failure
+        failure = last_failure(tree, "root/sub")
         assert failure.type == "SupervisorGaveUp"
         assert "more than 1 restart(s) in 60" in failure.message
         assert "root/sub/w ValueError: crash on purpose" in failure.message
@@ -74,7 +75,7 @@ def test_escalation_reaches_the_root_which_gives_up() -> None:
         assert journal.of("stop") == ["root/first"]
 
 
-def run_script(body: str, **options: object) -> subprocess.CompletedProcess[str]:
+def run_script(body: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")])}
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(body)],
@@ -84,7 +85,6 @@ def run_script(body: str, **options: object) -> subprocess.CompletedProcess[str]
         text=True,
         timeout=30,
         check=False,
-        **options,  # type: ignore[arg-type]
     )
 
 

@@ -1,8 +1,9 @@
 """Random trees, random crash sequences: the final tree is what the OTP rules predict.
 
 A small model applies the rules (strategies, restart types, intensity, escalation, the root
-giving up) to the same crashes; after each crash the real tree must settle to the model.
-The period is long, so the intensity is a plain count, and the run is deterministic.
+giving up, temporary children deleted when they end and made again from the specs when their
+supervisor restarts) to the same crashes; after each crash the real tree must settle to the
+model. The period is long, so the intensity is a plain count, and the run is deterministic.
 """
 
 from __future__ import annotations
@@ -28,12 +29,16 @@ class Node:
     restart: str
     strategy: str | None = None
     intensity: int = 0
+    specs: list[Node] = field(default_factory=list)
+    """Its supervisor's children as specified; ``children`` are those listed now."""
     children: list[Node] = field(default_factory=list)
     parent: Node | None = None
     state: str = "running"
     restarts: int = 0
     failure: str | None = None
     count: int = 0
+    named: bool = True
+    """Its name is in the registry, so starting it again counts as a restart."""
 
     def walk(self) -> list[Node]:
         return [self, *(n for child in self.children for n in child.walk())]
@@ -54,7 +59,7 @@ class Model:
             self.gave_up = True
             return
         if node.restart == "temporary":
-            self.stop(node)
+            self.delete(node)
             return
         parent.count += 1
         if parent.count > parent.intensity:
@@ -69,7 +74,7 @@ class Model:
             group = [node]
         for member in group:
             if member is not node and member.restart == "temporary":
-                self.stop(member)
+                self.delete(member)
             else:
                 self.fresh(member)
 
@@ -77,10 +82,21 @@ class Model:
         for n in node.walk():
             n.state = "stopped"
 
-    def fresh(self, node: Node) -> None:
-        """A new instance: of this node and, for a supervisor, of everything below it."""
+    def delete(self, node: Node) -> None:
+        """A temporary child ended: its spec and its names (and those below it) are deleted."""
+        assert node.parent is not None
+        node.parent.children.remove(node)
         for n in node.walk():
-            n.state, n.restarts, n.count = "running", n.restarts + 1, 0
+            n.named, n.restarts, n.failure = False, 0, None
+
+    def fresh(self, node: Node) -> None:
+        """A new instance: of this node and, for a supervisor, of every child of its specs."""
+        node.state, node.count = "running", 0
+        node.restarts = node.restarts + 1 if node.named else 0
+        node.named = True
+        node.children = list(node.specs)
+        for child in node.children:
+            self.fresh(child)
 
     def view(self) -> dict[str, tuple[str, int, str | None]]:
         return {n.path: (n.state, n.restarts, n.failure) for n in self.root.walk()}
@@ -88,7 +104,7 @@ class Model:
 
 def view(tree: Tree) -> dict[str, tuple[str, int, str | None]]:
     return {
-        i.path: (i.state, i.restarts, i.last_failure and i.last_failure.type)
+        i.path: (i.state, i.restarts, i.last_failure.type if i.last_failure else None)
         for i in tree.snapshot().walk()
     }
 
@@ -110,7 +126,8 @@ def supervisors(draw: st.DrawFn, path: str = "root", depth: int = 0) -> Node:
         else:
             child = Node(f"{path}/w{i}", restart=draw(restarts))
         child.parent = node
-        node.children.append(child)
+        node.specs.append(child)
+    node.children = list(node.specs)
     return node
 
 
@@ -120,7 +137,7 @@ def spec(node: Node, journal: Journal) -> ChildSpec:
         return worker(name, journal, restart=node.restart)
     return Supervisor.spec(
         name,
-        [spec(child, journal) for child in node.children],
+        [spec(child, journal) for child in node.specs],
         strategy=node.strategy,
         intensity=node.intensity,
         period=PERIOD,

@@ -10,7 +10,7 @@ import pytest
 
 from actors import KILLED, ActorUnavailable, Down, InvalidOperation, NoSuchActor
 from supervision import BRUTAL_KILL, ChildSpec, Strategy, Supervisor, Tree
-from tests.helpers import WAIT, Journal, running, settled, wait_until, worker
+from tests.helpers import WAIT, Journal, deleted, running, settled, worker
 
 
 def three(journal: Journal) -> list[ChildSpec]:
@@ -48,7 +48,16 @@ def test_a_temporary_sibling_is_not_restarted_with_the_group() -> None:
     with running(children, strategy="one_for_all", intensity=5) as tree:
         tree.tell("root/a", "crash")
         settled(tree, "root/a", restarts=1)
-        settled(tree, "root/t", restarts=0, state="stopped")
+        deleted(tree, "root/t")  # stopped with the group, and deleted as temporary
+        assert [i.path for i in tree.snapshot().children] == ["root/a"]
+
+
+def ended_as(tree: Tree, path: str, expected: str) -> None:
+    """Wait for ``path`` to be running again (one restart), stopped, or deleted."""
+    if expected == "deleted":
+        deleted(tree, path)
+    else:
+        settled(tree, path, restarts=int(expected == "running"), state=expected)
 
 
 @pytest.mark.parametrize(
@@ -56,7 +65,7 @@ def test_a_temporary_sibling_is_not_restarted_with_the_group() -> None:
     [
         ("permanent", "running", "running"),
         ("transient", "running", "stopped"),
-        ("temporary", "stopped", "stopped"),
+        ("temporary", "deleted", "deleted"),
     ],
 )
 def test_restart_types(restart: str, after_crash: str, after_normal_exit: str) -> None:
@@ -68,13 +77,8 @@ def test_restart_types(restart: str, after_crash: str, after_normal_exit: str) -
     with running(children, intensity=5) as tree:
         tree.tell("root/crashes", "crash")
         tree.tell("root/quits", "stop")
-        settled(tree, "root/crashes", restarts=int(after_crash == "running"), state=after_crash)
-        settled(
-            tree,
-            "root/quits",
-            restarts=int(after_normal_exit == "running"),
-            state=after_normal_exit,
-        )
+        ended_as(tree, "root/crashes", after_crash)
+        ended_as(tree, "root/quits", after_normal_exit)
 
 
 def test_children_start_in_order_and_stop_in_reverse_order_across_nesting() -> None:
@@ -168,7 +172,7 @@ def test_simple_one_for_one_runs_dynamic_children_of_one_kind() -> None:
         assert tree.snapshot(named).restarts == 0
         tree.tell(named, "stop")  # a normal exit of a transient child: it leaves the tree
         journal.wait_count(1, "stop", named)
-        wait_until(lambda: tree.registry.get(named) is None, what=f"{named} to leave")
+        deleted(tree, named)
         with pytest.raises(NoSuchActor):
             tree.snapshot(named)
         assert [i.path for i in tree.snapshot("root/conns").children] == [first]
