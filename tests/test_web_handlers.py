@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import email.utils
 import json
+import re
 import secrets
 import time
 import uuid
@@ -98,19 +99,20 @@ class WebCase(AsyncHTTPTestCase):
 
     def post(self, path: str, fields: dict[str, str], xsrf: bool = True) -> HTTPResponse:
         if xsrf:
-            self.xsrf()
-            fields = {**fields, "_xsrf": self.cookies["_xsrf"]}
+            fields = {**fields, "_xsrf": self.xsrf()}
         return self.request(path, "POST", body=urlencode(fields))
 
-    def xsrf(self) -> None:
-        if "_xsrf" not in self.cookies:
-            self.request("/cancel")
+    def xsrf(self) -> str:
+        """The XSRF token a form of this browser carries now (bound to its session, once
+        signed in), read off a page as a browser does."""
+        found = re.search(rb'name="_xsrf" value="([^"]+)"', self.request("/admin/login").body)
+        assert found, "no XSRF token on the login page"
+        return found.group(1).decode()
 
     def upload(
         self, path: str, fields: dict[str, str], files: dict[str, tuple[str, bytes]]
     ) -> HTTPResponse:
-        self.xsrf()
-        content_type, body = multipart({**fields, "_xsrf": self.cookies["_xsrf"]}, files)
+        content_type, body = multipart({**fields, "_xsrf": self.xsrf()}, files)
         return self.request(path, "POST", body=body, headers={"Content-Type": content_type})
 
     def login(self) -> None:
@@ -211,8 +213,7 @@ class TestPublicSite(WebCase):
         fields = {"option": str(option.option_id), "name": "X", "contact": "x@example.org"}
         no_token = self.post(signup, fields, xsrf=False)
         assert no_token.code == 403 and b"reload the page" in no_token.body
-        self.xsrf()
-        token = self.cookies["_xsrf"]
+        token = self.xsrf()
         bad_utf8 = b"_xsrf=" + token.encode() + b"&option=" + str(option.option_id).encode()
         bad_utf8 += b"&name=%FF%FE&contact=x%40example.org"
         response = self.request(signup, "POST", body=bad_utf8)
@@ -371,6 +372,17 @@ class TestAdmin(WebCase):
         self.address = client_address()
         self.login()
 
+    def test_an_anonymous_xsrf_token_is_refused_with_an_admins_session(self) -> None:
+        anonymous = self.xsrf()  # with its _xsrf cookie, from a page seen signed out
+        self.login()
+        fields = {"_xsrf": anonymous, "label": "Stolen", "capacity": "1"}
+        event, _ = make_event(self.store, "X" + secrets.token_hex(4).upper())
+        path = f"/admin/events/{event.event_id}/options"
+        forged = self.request(path, "POST", body=urlencode(fields))
+        assert forged.code == 403 and b"reload the page" in forged.body
+        assert [o.label for o in self.store.events.options(event.event_id)] == ["Main"]
+        assert self.post(path, {"label": "Mine", "capacity": "1"}).code == 303
+
     def test_signing_in_again_ends_the_session_the_browser_had(self) -> None:
         self.login()
         before = self.cookies[SESSION_COOKIE]
@@ -381,9 +393,8 @@ class TestAdmin(WebCase):
 
     def test_the_session_cookie_is_secure_when_a_trusted_proxy_forwards_https(self) -> None:
         fields = {"username": self.admin[0], "password": self.admin[1]}
-        self.xsrf()
-        fields["_xsrf"] = self.cookies["_xsrf"]
         for proto, secure in (("https", True), ("http", False)):
+            fields["_xsrf"] = self.xsrf()  # once signed in, bound to the session
             response = self.request(
                 "/admin/login",
                 "POST",
@@ -494,11 +505,11 @@ class TestAdmin(WebCase):
 
     def test_a_kiosk_form_with_an_empty_event_choice_keeps_the_others(self) -> None:
         self.login()
-        self.xsrf()
+        token = self.xsrf()
         kiosk = "k" + secrets.token_hex(4)
         event, _ = make_event(self.store, "K" + secrets.token_hex(4).upper())
         fields = [
-            ("_xsrf", self.cookies["_xsrf"]),
+            ("_xsrf", token),
             ("kiosk_id", kiosk),
             ("event", ""),
             ("event", str(event.event_id)),
