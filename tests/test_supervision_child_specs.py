@@ -57,9 +57,8 @@ def test_transient_normal(added: bool) -> None:
         assert names(tree) == ["child1"]
 
 
-@pytest.mark.parametrize("added", [True, False], ids=["added", "static"])
-@pytest.mark.parametrize("how", ["normal", "abnormal", "supervisor"])
-def test_temporary_normal(added: bool, how: str) -> None:
+def temporary_is_deleted(added: bool, how: str) -> None:
+    """A temporary child that ended ``how`` leaves the tree; its name is free again."""
     journal = Journal()
     spec = worker("child1", journal, restart="temporary")
     with running([] if added else [spec]) as tree:
@@ -74,9 +73,24 @@ def test_temporary_normal(added: bool, how: str) -> None:
         with pytest.raises(NoSuchActor):
             tree.restart("root/child1")
         with pytest.raises(ActorUnavailable, match="is stopped"):
-            ref.tell("hello")  # a kept ref to the deleted name
-        assert tree.add_child("root", spec) == "root/child1"  # the name is free again
+            ref.tell("hello")  # a ref kept from before the deletion
+        assert tree.add_child("root", spec) == "root/child1"
         assert tree.ask("root/child1", "hello") == "hello"
+
+
+@pytest.mark.parametrize("added", [True, False], ids=["added", "static"])
+def test_temporary_normal(added: bool) -> None:
+    temporary_is_deleted(added, "normal")
+
+
+@pytest.mark.parametrize("added", [True, False], ids=["added", "static"])
+def test_temporary_abnormal(added: bool) -> None:
+    temporary_is_deleted(added, "abnormal")
+
+
+@pytest.mark.parametrize("added", [True, False], ids=["added", "static"])
+def test_temporary_shutdown(added: bool) -> None:
+    temporary_is_deleted(added, "supervisor")
 
 
 def outcome(restart: str, how: str) -> str:
