@@ -39,10 +39,10 @@ class NamedRef:
     """The actor at one path of a tree (``"root/web/server"``), across its restarts.
 
     Its supervisor owns ``state``, ``starts``, ``last_failure`` and ``children``; anyone
-    may read them (introspection does) and anyone may send. The supervisor puts each new
-    instance behind the name (:meth:`install`) and closes the name when the actor stays
-    stopped (:meth:`close`); an instance that ends with messages in its inbox passes them on
-    (:meth:`rescue`).
+    may read them (introspection does) and anyone may send. Each new instance is put behind
+    the name as it is launched (:meth:`install`); the supervisor closes the name when the
+    actor stays stopped (:meth:`close`); an instance that ends with messages in its inbox
+    passes them on (:meth:`rescue`).
     """
 
     __slots__ = (
