@@ -171,6 +171,29 @@ def test_hanging_restart_loop() -> None:
         assert ref.state == "stopped"
 
 
+def test_hanging_restart_loop_simple() -> None:
+    journal = Journal()
+    fail = Countdown(0)
+    backoff = Backoff(min=0.05, max=0.05, jitter=0.0)
+    template = worker("child", journal, fail_start=fail, shutdown=BRUTAL_KILL, backoff=backoff)
+    spec = Supervisor.spec("conns", [template], strategy=Strategy.SIMPLE_ONE_FOR_ONE)
+    with running([spec]) as tree:
+        path = tree.start_child("root/conns")
+        fail.reset(10**6)
+        tree.crash(path)
+        journal.wait_count(3, "start", path)
+        with pytest.raises(InvalidOperation, match="simple_one_for_one"):
+            tree.delete_child(path)
+        assert tree.snapshot(path).state == "restarting"
+
+        tree.stop(path)  # stops the loop, and the child leaves
+        deleted(tree, path)
+        assert names(tree, "root/conns") == []
+
+        fail.reset(0)
+        assert tree.ask(tree.start_child("root/conns"), "hello") == "hello"
+
+
 def test_child_adm() -> None:
     journal = Journal()
     spec = worker("child1", journal)
