@@ -227,6 +227,19 @@ class TestPublicSite(WebCase):
         assert self.store.registrations.registrations(option.option_id) == []
         assert self.request("/events/not-an-id").code == 404
 
+    def test_a_party_size_is_written_with_the_digits_0_to_9(self) -> None:
+        event, option = make_event(self.store, "D" + secrets.token_hex(4).upper())
+        for written in ("1_0", "\u0663", "\uff15", "2.0", "-1"):
+            fields = {
+                "option": str(option.option_id),
+                "name": "Num",
+                "contact": f"num{secrets.token_hex(4)}@example.org",
+                "party_size": written,
+            }
+            refused = self.post(f"/events/{event.event_id}/signup", fields)
+            assert refused.code == 400 and b"Party size must be a whole number" in refused.body
+        assert self.store.registrations.registrations(option.option_id) == []
+
     def test_markup_is_escaped_on_every_page(self) -> None:
         event, _option = make_event(self.store, "M" + secrets.token_hex(4).upper())
         self.store.events.update(event.event_id, description="<script>alert(1)</script>")
@@ -517,6 +530,20 @@ class TestAdmin(WebCase):
         ]
         assert self.request("/admin/kiosks", "POST", body=urlencode(fields)).code == 303
         assert self.store.kiosks.get(kiosk).event_ids == (event.event_id,)
+
+    def test_an_uploaded_files_type_comes_from_its_content_never_the_client(self) -> None:
+        self.login()
+        name = f"menu-{secrets.token_hex(4)}.html"  # sent as image/png (multipart() says so)
+        page = b"<html><script>alert(document.cookie)</script></html>"
+        assert self.upload("/admin/assets", {"kind": "file"}, {"file": (name, page)}).code == 303
+        stored = next(info for info in self.store.assets.list() if info.name == name)
+        assert stored.content_type == "application/octet-stream"
+        events_page = self.request("/admin/events").body
+        assert str(stored.asset_id).encode() not in events_page  # not offered as an image
+        pdf_name = f"notes-{secrets.token_hex(4)}.pdf"
+        self.upload("/admin/assets", {"kind": "file"}, {"file": (pdf_name, b"%PDF-1.7 ...")})
+        pdf = next(info for info in self.store.assets.list() if info.name == pdf_name)
+        assert pdf.content_type == "application/pdf"
 
     def test_cluster_page(self) -> None:
         self.login()

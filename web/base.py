@@ -8,6 +8,7 @@ import functools
 import hashlib
 import hmac
 import ipaddress
+import re
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -42,6 +43,7 @@ MAX_FORM = 64 * 1024
 MAX_REQUEST_BODY = MAX_UPLOAD + 64 * 1024
 """What the server reads at all; a larger request is refused before its body is read."""
 SESSION_COOKIE = "gather_admin"
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 def content_security_policy(*style_sources: str) -> str:
@@ -188,14 +190,14 @@ class BaseHandler(tornado.web.RequestHandler):
         return self.get_body_argument(name, default) or ""
 
     def number(self, name: str, label: str, default: int | None = None) -> int:
-        """A form field as a whole number."""
+        """A form field as a whole number written with the digits 0-9 (not ``1_0``, nor
+        Arabic-Indic or full-width digits, which Python's ``int`` would take)."""
         raw = self.text(name).strip()
         if not raw and default is not None:
             return default
-        try:
-            return int(raw)
-        except ValueError:
-            raise Refusal(400, f"{label} must be a whole number.") from None
+        if not _WHOLE_NUMBER.fullmatch(raw):
+            raise Refusal(400, f"{label} must be a whole number.")
+        return int(raw)
 
     def session_id(self) -> str | None:
         """The admin session id in the signed session cookie, if there is one."""

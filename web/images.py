@@ -22,3 +22,12 @@ def image_type(head: bytes) -> str | None:
                 continue
             return media_type
     return None
+
+
+def media_type(head: bytes) -> str:
+    """The media type a stored file gets, decided from its first bytes alone (never from what
+    the client said): a recognised image's, a PDF's, else ``application/octet-stream``."""
+    image = image_type(head)
+    if image is not None:
+        return image
+    return "application/pdf" if head.startswith(b"%PDF-") else "application/octet-stream"

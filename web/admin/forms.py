@@ -18,7 +18,7 @@ from tornado.httputil import HTTPFile
 
 from storage import validate
 from web.base import MAX_UPLOAD, BaseHandler, Refusal
-from web.images import FORMATS, image_type
+from web.images import FORMATS, image_type, media_type
 
 
 @dataclass(frozen=True)
@@ -120,10 +120,9 @@ class Form:
         part = files[0]
         if len(part.body) > MAX_UPLOAD:
             raise Refusal(413, f"{part.filename} is larger than {MAX_UPLOAD // 2**20} MiB.")
-        sniffed = image_type(part.body[:16])
-        if image and sniffed is None:
+        if image and image_type(part.body[:16]) is None:
             raise Refusal(415, f"{part.filename or 'The file'} is not a {FORMATS} image.")
-        return Upload(part, sniffed or part.content_type or "application/octet-stream")
+        return Upload(part, media_type(part.body[:16]))
 
     def event_fields(self) -> dict[str, Any]:
         """The event form's fields, as ``Events.create`` and ``update`` take them."""
