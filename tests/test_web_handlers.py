@@ -240,6 +240,13 @@ class TestPublicSite(WebCase):
             assert refused.code == 400 and b"Party size must be a whole number" in refused.body
         assert self.store.registrations.registrations(option.option_id) == []
 
+    def test_pages_name_the_site_and_error_pages_its_contact(self) -> None:
+        site = self.context.config.site
+        home = self.request("/")
+        assert f"<title>{site.name}</title>".encode() in home.body
+        missing = self.request("/no/such/page")
+        assert missing.code == 404 and site.contact.encode() in missing.body
+
     def test_markup_is_escaped_on_every_page(self) -> None:
         event, _option = make_event(self.store, "M" + secrets.token_hex(4).upper())
         self.store.events.update(event.event_id, description="<script>alert(1)</script>")

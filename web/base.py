@@ -241,6 +241,11 @@ class BaseHandler(tornado.web.RequestHandler):
             self.set_header(name, value)
         self.set_header("Cache-Control", "no-store")
 
+    def get_template_namespace(self) -> dict[str, Any]:
+        """What every template sees besides Tornado's own: ``site``, the site's settings
+        (its name, public URL, time zone, contact) from cluster.yaml."""
+        return {**super().get_template_namespace(), "site": self.context.config.site}
+
     def render_embed_css(self, css_embed: Iterable[bytes]) -> bytes:
         """The page's one ``<style>`` element, of its UI modules' CSS (such as
         :class:`web.assets.Background`), allowed by its hash in this answer's policy: the
