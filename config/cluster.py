@@ -18,7 +18,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -254,27 +254,25 @@ def _parse(path: Path, top: Section) -> ClusterConfig:
 
 def _parse_site(section: Section) -> SiteConfig:
     section.only("name", "public_url", "time_zone", "phone_region", "contact")
-    url = str(
-        section.text("public_url", pattern=_URL, form="an http(s) URL like 'https://example.org'")
-    )
-    zone = str(section.text("time_zone"))
+    url = section.text("public_url", pattern=_URL, form="an http(s) URL like 'https://example.org'")
+    zone = section.text("time_zone")
     try:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
             f"{section.where('time_zone')}: {zone!r} is not an IANA time zone such as Europe/London"
         ) from None
-    region = str(section.text("phone_region"))
+    region = section.text("phone_region")
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise ConfigError(
             f"{section.where('phone_region')}: {region!r} is not a region code such as GB or US"
         )
     return SiteConfig(
-        name=str(section.text("name")),
+        name=section.text("name"),
         public_url=url.rstrip("/"),
         time_zone=zone,
         phone_region=region,
-        contact=str(section.text("contact")),
+        contact=section.text("contact"),
     )
 
 
@@ -434,6 +432,24 @@ class Section:
     def section(self, key: str) -> Section:
         return Section(self.value(key), self.where(key))
 
+    @overload
+    def text(
+        self,
+        key: str,
+        required: Literal[True] = True,
+        pattern: re.Pattern[str] | None = None,
+        form: str = "",
+    ) -> str: ...
+
+    @overload
+    def text(
+        self,
+        key: str,
+        required: bool,
+        pattern: re.Pattern[str] | None = None,
+        form: str = "",
+    ) -> str | None: ...
+
     def text(
         self,
         key: str,
@@ -441,6 +457,8 @@ class Section:
         pattern: re.Pattern[str] | None = None,
         form: str = "",
     ) -> str | None:
+        """The text at ``key`` (matching ``pattern`` when given; ``form`` describes it in the
+        error); None when absent and not ``required``."""
         value = self.value(key, required)
         if value is None:
             return None

@@ -269,8 +269,10 @@ def _listener(host: str, port: int) -> psutil.Process | None:
     """The process listening on host:port (or on every address at that port), if any."""
     try:
         for conn in psutil.net_connections("tcp"):
-            listening = conn.status == psutil.CONN_LISTEN and conn.laddr.port == port
-            if listening and conn.pid and conn.laddr.ip in (host, "0.0.0.0", "::"):
+            address = conn.laddr
+            if conn.status != psutil.CONN_LISTEN or not conn.pid or len(address) != 2:
+                continue  # (an empty address: not bound)
+            if address.port == port and address.ip in (host, "0.0.0.0", "::"):
                 return psutil.Process(conn.pid)
     except psutil.Error:
         pass

@@ -14,6 +14,7 @@ import itertools
 import json
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -150,7 +151,8 @@ def _failure_text(failure: dict[str, Any] | None) -> str:
     return f"{when} {failure['type']}: {failure['message']}"
 
 
-def _columns(lines: list[tuple[str, ...]]) -> str:
+def _columns(lines: Sequence[tuple[str, ...]]) -> str:
+    """``lines`` as aligned columns (the last one unpadded)."""
     widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]) - 1)]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False))

@@ -14,7 +14,8 @@ from config.cluster import LinkConfig
 
 def contexts(link: LinkConfig) -> tuple[ssl.SSLContext | None, ssl.SSLContext | None]:
     """(server context, client context), or (None, None) when TLS is off."""
-    if not link.tls:
+    certfile, keyfile = link.tls_certfile, link.tls_keyfile
+    if certfile is None or keyfile is None:
         return None, None
     server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=link.tls_cafile)
     server.verify_mode = ssl.CERT_REQUIRED
@@ -22,5 +23,5 @@ def contexts(link: LinkConfig) -> tuple[ssl.SSLContext | None, ssl.SSLContext | 
     client.check_hostname = False
     for context in (server, client):
         context.minimum_version = ssl.TLSVersion.TLSv1_2
-        context.load_cert_chain(link.tls_certfile, link.tls_keyfile)
+        context.load_cert_chain(certfile, keyfile)
     return server, client

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import signal
 import socket
@@ -25,14 +26,19 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcesses]:
             cluster.start(name)
         for name in NAMES:
             cluster.wait_until(
-                lambda name=name: all(
-                    row[2] == "up" for row in cluster.table(name, "nodes").values()
-                ),
-                f"{name} to see every peer up",
+                functools.partial(sees_every_peer_up, cluster, name), f"{name} to see every peer up"
             )
         yield cluster
     finally:
         cluster.stop_all()
+
+
+def sees_every_peer_up(nodes: NodeProcesses, name: str) -> bool:
+    return all(row[2] == "up" for row in nodes.table(name, "nodes").values())
+
+
+def sees(nodes: NodeProcesses, observer: str, peer: str, state: str) -> bool:
+    return nodes.table(observer, "nodes")[peer][2] == state
 
 
 def counts(nodes: NodeProcesses, asker: str, target: str) -> int:
@@ -54,7 +60,10 @@ def test_a_broadcast_reaches_every_node(nodes: NodeProcesses) -> None:
     reached = nodes.output("n2", 'broadcast root/diagnostics "asset a1 changed"').split()
     assert sorted(reached) == NAMES
     for name in NAMES:
-        nodes.wait_until(lambda name=name: counts(nodes, "n1", name) == before[name] + 1, name)
+        nodes.wait_until(
+            functools.partial(lambda name: counts(nodes, "n1", name) == before[name] + 1, name),
+            name,
+        )
 
 
 def test_a_killed_node_is_noticed_within_the_bound_and_so_is_its_return(
@@ -65,7 +74,7 @@ def test_a_killed_node_is_noticed_within_the_bound_and_so_is_its_return(
     nodes.kill("n3")
     for observer in ("n1", "n2"):
         took = nodes.wait_until(
-            lambda observer=observer: nodes.table(observer, "nodes")["n3"][2] == "down",
+            functools.partial(sees, nodes, observer, "n3", "down"),
             f"{observer} to see n3 down",
             timeout=bound + 5,
         )
@@ -73,7 +82,7 @@ def test_a_killed_node_is_noticed_within_the_bound_and_so_is_its_return(
     nodes.start("n3")
     for observer in ("n1", "n2"):
         nodes.wait_until(
-            lambda observer=observer: nodes.table(observer, "nodes")["n3"][2] == "up",
+            functools.partial(sees, nodes, observer, "n3", "up"),
             f"{observer} to see n3 back",
         )
     assert counts(nodes, "n1", "n3") == 0
@@ -141,7 +150,10 @@ def test_the_launcher_starts_every_local_node_and_stops_them_on_ctrl_c(tmp_path:
     )
     try:
         for name in ("l1", "l2"):
-            cluster.wait_until(lambda name=name: cluster.shell(name, "tree").returncode == 0, name)
+            cluster.wait_until(
+                functools.partial(lambda name: cluster.shell(name, "tree").returncode == 0, name),
+                name,
+            )
         launcher.send_signal(signal.SIGINT)
         output, _ = launcher.communicate(timeout=60)
     finally:

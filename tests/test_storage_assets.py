@@ -9,6 +9,7 @@ import threading
 import time
 import tracemalloc
 from collections.abc import Iterator
+from pathlib import Path
 
 import psutil
 import pytest
@@ -55,7 +56,9 @@ def _generated(size: int, seed: int = 7) -> Iterator[bytes]:
         yield piece
 
 
-def test_a_multi_megabyte_image_round_trips_with_little_memory(store: Store, tmp_path) -> None:
+def test_a_multi_megabyte_image_round_trips_with_little_memory(
+    store: Store, tmp_path: Path
+) -> None:
     path = tmp_path / "background.png"
     with path.open("wb") as out:
         for piece in _generated(SIZE):

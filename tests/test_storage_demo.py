@@ -15,6 +15,7 @@ def test_demo_events_are_seeded_once_with_images_and_options(store: Store) -> No
             label for label, _, _ in spec.options
         ]
         for asset_id in (event.icon_asset, event.background_asset):
+            assert asset_id is not None
             info = store.assets.info(asset_id)
             assert info.content_type == "image/png"
             assert b"".join(store.assets.read(info)).startswith(b"\x89PNG\r\n\x1a\n")

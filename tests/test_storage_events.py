@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -16,8 +17,8 @@ from storage.store import Store
 START = datetime(2030, 9, 12, 9, tzinfo=UTC)
 
 
-def _event(store: Store, code: str, **changes: object) -> Event:
-    fields = {
+def _event(store: Store, code: str, **changes: Any) -> Event:
+    fields: dict[str, Any] = {
         "title": "Harvest fair",
         "starts_at": START,
         "ends_at": START + timedelta(hours=8),

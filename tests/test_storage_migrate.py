@@ -75,5 +75,6 @@ def test_misnamed_and_duplicate_migration_files_are_errors(tmp_path: Path) -> No
 def test_the_command_line_reports_an_up_to_date_schema(
     store: Store, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    assert store.db.keyspace is not None
     assert migrate.main(["--keyspace", store.db.keyspace]) == 0
     assert "0 migration(s) applied" in capsys.readouterr().out

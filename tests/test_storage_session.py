@@ -7,6 +7,7 @@ import pickle
 import secrets
 import time
 from collections.abc import Callable
+from typing import get_args
 
 import pytest
 from cassandra import ConsistencyLevel, OperationTimedOut, ReadTimeout, Unavailable, WriteTimeout
@@ -16,6 +17,7 @@ from cassandra.policies import TokenAwarePolicy, WhiteListRoundRobinPolicy
 from config.cluster import ClusterConfig, Consistency
 from devcluster import LocalCluster
 from storage.errors import CassandraUnavailable, MigrationError, ValidationError, WriteUncertain
+from storage.flow import OpClass
 from storage.session import PROTOCOL_VERSION, Database, _translate
 from storage.store import Store
 
@@ -23,7 +25,8 @@ from storage.store import Store
 def test_each_operation_class_has_its_profile_from_cluster_yaml(
     store: Store, config: ClusterConfig
 ) -> None:
-    for op, wanted in config.cassandra.consistency.items():
+    for op in get_args(OpClass):
+        wanted = config.cassandra.consistency[op]
         profile = store.db.profile(op)
         assert ConsistencyLevel.value_to_name[profile.consistency_level] == wanted.level
         assert profile.request_timeout == wanted.timeout_s
@@ -138,5 +141,7 @@ def test_driver_failures_say_whether_the_write_may_have_applied() -> None:
     assert type(read) is CassandraUnavailable and not read.may_have_applied
     lost = NoHostAvailable("", {"127.0.0.1": OperationTimedOut()})
     assert isinstance(_translate(lost, is_write=True), WriteUncertain)
-    refused = NoHostAvailable("", {"127.0.0.1": ConnectionRefusedError()})
-    assert not _translate(refused, is_write=True).may_have_applied
+    refused = _translate(
+        NoHostAvailable("", {"127.0.0.1": ConnectionRefusedError()}), is_write=True
+    )
+    assert isinstance(refused, CassandraUnavailable) and not refused.may_have_applied

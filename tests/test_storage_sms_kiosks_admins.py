@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -64,12 +65,13 @@ def test_kiosk_configuration(store: Store) -> None:
     assert store.kiosks.get(kiosk) == config
     assert config.event_ids == tuple(events)
     assert config in store.kiosks.list()
-    for bad, field in [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"idle_timeout_s": 5}, "idle_timeout_s"),
         ({"theme": "Bold!"}, "theme"),
         ({"event_ids": [events[0], events[0]]}, "event_ids"),
         ({"kiosk_id": "Kiosk 1"}, "kiosk_id"),
-    ]:
+    ]
+    for bad, field in cases:
         with pytest.raises(ValidationError) as failure:
             store.kiosks.put(**({"kiosk_id": kiosk, "event_ids": events} | bad))
         assert failure.value.field == field

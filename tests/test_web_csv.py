@@ -6,9 +6,9 @@ import csv
 import io
 import uuid
 from datetime import UTC, datetime
-from types import SimpleNamespace
 
-from storage.registrations import Registration
+from storage.events import SignupOption
+from storage.registrations import Registration, Seats
 from web.admin.registrations import CSV_PIECE_ROWS, csv_lines
 
 
@@ -31,11 +31,17 @@ def _registration(number: int, name: str) -> Registration:
     )
 
 
+def _option(label: str) -> SignupOption:
+    option_id, event_id = uuid.uuid4(), uuid.uuid4()
+    seats = Seats(option_id, event_id, "ABCD", 10, True, True, 0, 0, 0, 0)
+    return SignupOption(option_id, event_id, label, 0, seats)
+
+
 def test_a_long_export_comes_in_pieces_and_reads_back_whole() -> None:
     count = CSV_PIECE_ROWS * 2 + 5
     per_option = [
-        (SimpleNamespace(label="Morning"), [_registration(n, f"M{n}") for n in range(count - 5)]),
-        (SimpleNamespace(label="=Evening"), [_registration(n, "@sum") for n in range(5)]),
+        (_option("Morning"), [_registration(n, f"M{n}") for n in range(count - 5)]),
+        (_option("=Evening"), [_registration(n, "@sum") for n in range(5)]),
     ]
     pieces = list(csv_lines(per_option))
     assert len(pieces) == 3

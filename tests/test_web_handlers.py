@@ -470,6 +470,7 @@ class TestAdmin(WebCase):
         assert created.code == 303, created.body
         event = self.store.events.by_code(code)
         assert event.starts_at == datetime(2031, 5, 1, 8, 0, tzinfo=UTC)
+        assert event.icon_asset is not None
         assert self.store.assets.info(event.icon_asset).content_type == "image/png"
         base = f"/admin/events/{event.event_id}"
         assert (
@@ -520,7 +521,9 @@ class TestAdmin(WebCase):
         assert title not in [event.title for event in self.store.events.list()]
         fields["short_code"] = "S" + secrets.token_hex(4).upper()
         assert self.upload("/admin/events", fields, {"icon_file": (long_name, PNG)}).code == 303
-        icon = self.store.assets.info(self.store.events.by_code(fields["short_code"]).icon_asset)
+        icon_asset = self.store.events.by_code(fields["short_code"]).icon_asset
+        assert icon_asset is not None
+        icon = self.store.assets.info(icon_asset)
         assert len(icon.name) == 200 and icon.name.endswith("phot.png")
 
     def test_a_kiosk_form_with_an_empty_event_choice_keeps_the_others(self) -> None:
