@@ -72,8 +72,9 @@ class HostState:
 class Database:
     """A connected driver ``Cluster`` + ``Session`` with per-class profiles and prepared statements.
 
-    Raises :class:`CassandraUnavailable` when no contact point answers, and
-    :class:`MigrationError` when ``keyspace`` does not exist yet.
+    Reads come in pages of ``page_size`` rows (the driver's 5,000 by default), all of them
+    collected before an answer. Raises :class:`CassandraUnavailable` when no contact point
+    answers, and :class:`MigrationError` when ``keyspace`` does not exist yet.
     """
 
     def __init__(
@@ -82,6 +83,7 @@ class Database:
         keyspace: str | None = None,
         *,
         connect_timeout_s: float = 5.0,
+        page_size: int | None = None,
     ) -> None:
         cassandra = config.cassandra
         profiles = {op: _profile(level) for op, level in cassandra.consistency.items()}
@@ -102,6 +104,8 @@ class Database:
             raise CassandraUnavailable(
                 f"cannot reach Cassandra at {points} port {cassandra.port}: {_summary(exc)}"
             ) from exc
+        if page_size is not None:
+            self._session.default_fetch_size = page_size
         if keyspace is not None and keyspace not in self._cluster.metadata.keyspaces:
             self._cluster.shutdown()
             raise MigrationError(

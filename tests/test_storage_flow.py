@@ -9,7 +9,9 @@ from uuid import uuid4
 import pytest
 from cassandra import InvalidRequest
 
+from config.cluster import ClusterConfig
 from storage.flow import Flow, Pause, Query
+from storage.session import Database
 from storage.store import Store
 from tests.helpers import make_event
 
@@ -51,7 +53,9 @@ def test_a_sign_up_on_a_loop_is_the_same_sign_up(store: Store, short_code: str) 
     assert store.registrations.seats(option.option_id).waiting == 1
 
 
-def test_a_result_of_many_pages_arrives_whole_on_a_loop(store: Store) -> None:
+def test_a_result_of_many_pages_arrives_whole_on_a_loop(
+    store: Store, config: ClusterConfig
+) -> None:
     option_id = uuid4()
     rows = 25
     for number in range(rows):
@@ -60,16 +64,12 @@ def test_a_result_of_many_pages_arrives_whole_on_a_loop(store: Store) -> None:
             (option_id, f"r:{number:09d}", number),
             op="write",
         )
-    fetch_size = store.db._session.default_fetch_size
-    store.db._session.default_fetch_size = 4  # so that 25 rows come in 7 pages
-    try:
+    with Database(config, store.db.keyspace, page_size=4) as paged:  # 25 rows in 7 pages
         found = asyncio.run(
-            store.db.execute_async(
+            paged.execute_async(
                 "SELECT number FROM signup_ledger WHERE option_id = ?", (option_id,)
             )
         )
-    finally:
-        store.db._session.default_fetch_size = fetch_size
     assert [row["number"] for row in found] == list(range(rows))
 
 
