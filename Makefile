@@ -1,7 +1,8 @@
 # Gather: the two commands of the README, and the steps they share.
 #
 #   make run    the whole system on this machine, with demo data
-#   make test   the test suite (lint, then pytest against the real local Cassandra cluster)
+#   make test   the test suite (lint: ruff and mypy, then pytest against the real local
+#               Cassandra cluster)
 #
 # Both are idempotent: the virtualenv, the Cassandra jars (.cache/) and a running local
 # cluster are reused, so the second call is fast.
@@ -28,6 +29,7 @@ test: venv system-deps lint
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 venv: $(STAMP)
 

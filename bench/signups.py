@@ -1,8 +1,9 @@
 """Sign-ups per second and latency: the repository against the raw driver, same LWT, same run.
 
 Both sides do, per sign-up, the same lightweight transaction: the conditional batch of
-``storage.registrations`` (seat CAS + idempotency-key claim + contact claim + registration
-row), at the ``signup`` class's consistency, with the same number of threads. The raw side
+``storage.registrations`` (seat CAS + idempotency-key, contact and reference-code claims +
+registration row, with a random code from the same generator), at the ``signup`` class's
+consistency, with the same number of threads. The raw side
 binds precomputed values on its own driver ``Cluster`` (tuple rows, no validation, no objects);
 the repository side calls ``Registrations.sign_up`` (validation, phone normalisation, result
 objects). Each thread signs up into its own option (so neither side measures CAS contention),
@@ -45,7 +46,7 @@ from bench.harness import (
 from config import cluster as cluster_config
 from config.cluster import ClusterConfig
 from storage import migrate
-from storage.registrations import SIGN_UP_CONFIRMED
+from storage.registrations import SIGN_UP_CONFIRMED, new_code
 from storage.session import PROTOCOL_VERSION, Database
 from storage.store import Store
 
@@ -62,7 +63,7 @@ def main() -> int:
     with store_and_raw_session(args.keyspace) as (store, session):
         sides = {
             "raw driver": RawSignups(store, session, args.threads),
-            "repository": _Ours(store, args.threads),
+            "repository": RepositorySignups(store, args.threads),
         }
         for side in sides.values():  # warm-up: connections, prepared statements, seat caches
             run_threads(side.sign_up, args.threads * 4, args.threads)
@@ -119,8 +120,12 @@ class Side:
             self._local.option = self.options[next(self._indices) % len(self.options)]
         return next(self.numbers), self._local.option
 
+    def sign_up(self, _: int) -> None:
+        """One sign-up (a worker thread's ``_``-th)."""
+        raise NotImplementedError
 
-class _Ours(Side):
+
+class RepositorySignups(Side):
     """Sign-ups through the repository."""
 
     def __init__(self, store: Store, threads: int) -> None:
@@ -155,6 +160,7 @@ class RawSignups(Side):
         now = datetime.now(UTC)
         contact = "+1" + member_phone(n).replace("-", "")  # as storage normalises it
         key = f"raw-{n}"
+        code = new_code()
         row = self._session.execute(
             self._prepared,
             (
@@ -171,6 +177,9 @@ class RawSignups(Side):
                 "c:" + contact,
                 number,
                 option_id,
+                "x:" + code,
+                number,
+                option_id,
                 f"r:{number:09d}",
                 number,
                 f"Member {n}",
@@ -182,6 +191,7 @@ class RawSignups(Side):
                 "confirmed",
                 now,
                 now,
+                code,
             ),
         ).one()
         if not row[0]:
