@@ -62,10 +62,12 @@ def alternating_rounds(
     return found
 
 
-def median_ratio(ours: list[Figures], raw: list[Figures]) -> float:
-    """The median of the rounds' rate ratios (a round's runs are back to back, so their ratio
-    cancels the machine's drift)."""
-    return statistics.median(o.per_s / r.per_s for o, r in zip(ours, raw, strict=True))
+def median_ratio(
+    ours: list[Figures], raw: list[Figures], by: Callable[[Figures], float] = lambda f: f.per_s
+) -> float:
+    """The median of the rounds' ratios of rates (or of ``by``): a round's runs are back to
+    back, so their ratio cancels the machine's drift."""
+    return statistics.median(by(o) / by(r) for o, r in zip(ours, raw, strict=True))
 
 
 def run_async(start_op: Callable[[int], Any], count: int, in_flight: int) -> Figures:

@@ -179,11 +179,34 @@ class LocalCluster:
         return result
 
     def gossip_view(self, node: LocalNode) -> dict[str, str]:
-        """``nodetool status`` on ``node``: address -> two-letter state (``UN``, ``DN``...)."""
-        out = self._nodetool(node, "status")
+        """``nodetool status`` on ``node``: address -> two-letter state (``UN``, ``DN``...);
+        empty when nodetool cannot reach the node."""
+        try:
+            out = self.nodetool(node, "status")
+        except LocalClusterError:
+            return {}
         return {m.group(3): m.group(1) + m.group(2) for m in _STATUS_LINE.finditer(out)}
 
-    def _nodetool(self, node: LocalNode, *args: str) -> str:
+    def mbean_attribute(self, node: LocalNode, mbean: str, attribute: str) -> str:
+        """One attribute of one of ``node``'s MBeans, read over JMX (nodetool's ``sjk mx``)."""
+        out = self.nodetool(node, "sjk", "mx", "-b", mbean, "-mg", "-f", attribute)
+        value = out.splitlines()[1:]  # sjk prints the MBean's name first
+        if not value:
+            raise LocalClusterError(f"{node.name}: {mbean} has no attribute {attribute!r}")
+        return "\n".join(value).strip()
+
+    def set_mbean_attribute(self, node: LocalNode, mbean: str, attribute: str, value: str) -> None:
+        """Set an MBean attribute on ``node`` over JMX and read it back (sjk is silent when the
+        MBean refuses a value), failing if it did not take."""
+        self.nodetool(node, "sjk", "mx", "-b", mbean, "-ms", "-f", attribute, "-v", value)
+        now = self.mbean_attribute(node, mbean, attribute)
+        if now != value:
+            raise LocalClusterError(
+                f"{node.name}: {mbean} {attribute} is {now!r} after setting it to {value!r}"
+            )
+
+    def nodetool(self, node: LocalNode, *args: str) -> str:
+        """Run ``nodetool ARGS`` against ``node``; its output, or LocalClusterError if it fails."""
         options = [
             line
             for line in (SERVER / "jvm17.options").read_text().splitlines()
@@ -212,7 +235,10 @@ class LocalCluster:
             timeout=60,
             check=False,
         )
-        return result.stdout if result.returncode == 0 else ""
+        if result.returncode != 0:
+            tail = "\n".join((result.stdout + result.stderr).splitlines()[-5:])
+            raise LocalClusterError(f"{node.name}: nodetool {' '.join(args)} failed:\n{tail}")
+        return result.stdout
 
     def _heap_used_mb(self, pid: int) -> float | None:
         jcmd = self.dist.java_home / "bin" / "jcmd"

@@ -12,7 +12,7 @@ from cassandra.cluster import Cluster, NoHostAvailable, Session
 from cassandra.query import SimpleStatement
 
 from config.cluster import ClusterConfig
-from devcluster import LocalCluster
+from devcluster import LocalCluster, LocalClusterError
 from devcluster.node import running_var
 from storage.session import PROTOCOL_VERSION
 
@@ -103,3 +103,18 @@ def test_the_manager_works_on_the_folders_of_the_running_nodes(
     addresses = [node.address for node in manager.nodes]
     assert running_var(addresses, config.cassandra.port, config.name) == manager.var
     assert running_var(addresses, config.cassandra.port, "another cluster") is None
+
+
+def test_mbean_attributes_are_read_over_jmx_and_a_refused_value_is_an_error(
+    config: ClusterConfig, local_cluster: LocalCluster
+) -> None:
+    node = local_cluster.node("node1")
+    service, proxy = (
+        "org.apache.cassandra.db:type=StorageService",
+        "org.apache.cassandra.db:type=StorageProxy",
+    )
+    assert local_cluster.mbean_attribute(node, service, "ClusterName") == config.name
+    with pytest.raises(LocalClusterError, match="has no attribute 'NoSuchAttribute'"):
+        local_cluster.mbean_attribute(node, service, "NoSuchAttribute")
+    with pytest.raises(LocalClusterError, match="after setting it to 'v3'"):
+        local_cluster.set_mbean_attribute(node, proxy, "PaxosVariant", "v3")
