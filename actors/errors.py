@@ -44,7 +44,7 @@ def rebuild(name: str, arguments: list[Any]) -> DomainError | None:
         return None
     try:
         return cls(*arguments)
-    except (TypeError, ValueError):
+    except Exception:  # whatever a constructor raises on a peer's data: not rebuilt
         return None
 
 

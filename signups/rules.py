@@ -97,26 +97,25 @@ def sign_up(
     return store.db.run(flow)
 
 
-def look_up(store: Store, client: Client, ref: str) -> Registration:
+def look_up(store: Store, client: Client, ref: str, handed_out: bool = False) -> Registration:
     """The registration with reference ``ref``.
 
     A well-formed code that does not exist is a failed guess, counted against ``client`` as
-    wrong cancellations are (:class:`~storage.errors.Throttled` after a few); a malformed one
-    is a typo: :class:`NotFound`, not counted.
+    wrong cancellations are, and a client with too many is refused
+    (:class:`~storage.errors.Throttled`) before the lookup; a malformed code is a typo:
+    :class:`NotFound`, not counted. A code the caller was ``handed_out`` (a link with its
+    proof, :mod:`signups.links`) is no guess: not throttled.
     """
-    found: list[Registration] = []
-
-    def exists() -> bool:
-        try:
-            found.append(_registration(store, ref))
-        except NotFound:
-            return False
-        return True
-
+    if handed_out:
+        return _registration(store, ref)
     _well_formed(ref)
-    if not store.login_failures.check(_guesses(client), exists):
-        raise NotFound("registration", ref)
-    return found[0]
+    keys = _guesses(client)
+    store.login_failures.refuse_if_throttled(*keys)
+    try:
+        return _registration(store, ref)
+    except NotFound:
+        store.login_failures.fail(*keys)  # codes are one in a billion: no need to count first
+        raise
 
 
 def _registration(store: Store, ref: str) -> Registration:
@@ -151,9 +150,9 @@ class Details:
     option: SignupOption
 
 
-def details(store: Store, client: Client, ref: str) -> Details:
+def details(store: Store, client: Client, ref: str, handed_out: bool = False) -> Details:
     """The registration ``ref`` with its event and option, looked up as :func:`look_up`."""
-    registration = look_up(store, client, ref)
+    registration = look_up(store, client, ref, handed_out)
     event = store.events.get(registration.event_id)
     return Details(registration, event, store.events.option(event.event_id, registration.option_id))
 

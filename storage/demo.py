@@ -87,8 +87,9 @@ def png(size: tuple[int, int], colours: tuple[tuple[int, int, int], ...], icon: 
     return out.getvalue()
 
 
-def seed(store: Store, kiosk_id: str = "kiosk-1") -> list[str]:
-    """Add the demo events that are missing; return the short codes added."""
+def seed(store: Store, time_zone: str, kiosk_id: str = "kiosk-1") -> list[str]:
+    """Add the demo events that are missing, in the site's ``time_zone``; return the short
+    codes added."""
     added = []
     event_ids = []
     today = datetime.now(UTC).replace(hour=17, minute=0, second=0, microsecond=0)
@@ -111,7 +112,7 @@ def seed(store: Store, kiosk_id: str = "kiosk-1") -> list[str]:
             title=demo.title,
             starts_at=starts,
             ends_at=starts + timedelta(hours=demo.hours),
-            time_zone="Europe/London",
+            time_zone=time_zone,
             short_code=demo.code,
             description=demo.description,
             location=demo.location,
@@ -130,8 +131,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m storage.demo", description=__doc__)
     parser.add_argument("--config", help="path of cluster.yaml")
     args = parser.parse_args()
-    with Store(cluster_config.load(args.config), node="demo") as store:
-        added = seed(store)
+    config = cluster_config.load(args.config)
+    with Store(config, node="demo") as store:
+        added = seed(store, config.site.time_zone)
     print(f"demo events added: {', '.join(added)}" if added else "demo events already present")
 
 

@@ -17,7 +17,7 @@ locally or over the node link with its fields, and goes on running.
 Example::
 
     try:
-        registration = signups.sign_up(store, request)
+        result = signups.sign_up(store, Client.kiosk("kiosk-1"), option_id, name, phone)
     except Refused as refused:
         show(refused)          # "That option is full."
     except Unreachable:
@@ -27,6 +27,7 @@ Example::
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from actors.errors import DomainError
 
@@ -79,9 +80,9 @@ class AlreadySignedUp(Conflict):
     idempotency key: its reference code is not shown to a caller who has not proved the
     contact (it is all it takes, with the contact, to cancel)."""
 
-    def __init__(self, option_id: object) -> None:
+    def __init__(self, option_id: UUID | str) -> None:
         super().__init__(f"already signed up for option {option_id}")
-        self.option_id = option_id
+        self.option_id = UUID(str(option_id))  # a UUID again after crossing the link
 
     def arguments(self) -> tuple[Any, ...]:
         return (str(self.option_id),)

@@ -103,6 +103,19 @@ class LoginFailures:
             raise
         return attempt
 
+    def refuse_if_throttled(self, *keys: str) -> None:
+        """Raise :class:`Throttled` if a key of ``keys`` has failed too often (a read alone)."""
+        keys = tuple(map(_key, keys))
+        self._refuse_if_throttled(keys, keys)
+
+    def fail(self, *keys: str) -> None:
+        """Count one failure against every one of ``keys`` (for guesses that are only counted
+        once they are known to be wrong: see :meth:`attempt` for those that must count each
+        other while they run)."""
+        self._each_key(
+            Attempt(tuple(map(_key, keys)), uuid_from_time(time.time()), {}), _INSERT, self._ttl_s
+        )
+
     def release(self, attempt: Attempt) -> None:
         """The attempt no longer counts (its password was right)."""
         self._each_key(attempt, _DELETE)

@@ -4,11 +4,12 @@ caller is shown, the wrong-guess throttle per client of every channel, lookups, 
 from __future__ import annotations
 
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 import signups
-from signups import Client
+from signups import Client, links
 from storage.errors import AlreadySignedUp, Conflict, NotFound, Throttled
 from storage.registrations import new_code
 from storage.store import Store
@@ -91,10 +92,31 @@ def test_looking_up_codes_that_do_not_exist_is_throttled_per_client(
             signups.look_up(store, web, f"{prefix}-{new_code()}")
     with pytest.raises(Throttled):
         signups.look_up(store, web, made.ref)
+    assert signups.look_up(store, web, made.ref, handed_out=True) == made  # a link's proof
     with pytest.raises(Throttled):  # guesses at cancelling count against the same client
         signups.cancel(store, web, made.ref, made.contact)
     other = Client.web(f"203.0.113.{secrets.randbelow(250)}-{secrets.token_hex(3)}")
     assert signups.look_up(store, other, made.ref) == made
+
+
+def test_lookups_of_a_real_code_at_once_never_count_as_guesses(
+    store: Store, short_code: str
+) -> None:
+    _, option = make_event(store, short_code)
+    web = Client.web(f"192.0.2.77-{secrets.token_hex(3)}")
+    made = signups.sign_up(store, web, option.option_id, "Flo", new_phone()).registration
+    with ThreadPoolExecutor(12) as pool:
+        found = list(pool.map(lambda _: signups.look_up(store, web, made.ref), range(12)))
+    assert found == [made] * 12
+
+
+def test_links_prove_the_code_they_were_made_for() -> None:
+    cookie = secrets.token_bytes(32)
+    proof = links.proof(cookie, "KQMT-7KQ2MX")
+    assert links.is_proof(cookie, "kqmt-7kq2mx", proof)
+    assert not links.is_proof(cookie, "KQMT-7KQ2MY", proof)
+    assert not links.is_proof(secrets.token_bytes(32), "KQMT-7KQ2MX", proof)
+    assert not links.is_proof(cookie, "KQMT-7KQ2MX", "")
 
 
 def test_upcoming_lists_open_events_with_their_seats(store: Store, short_code: str) -> None:

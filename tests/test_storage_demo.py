@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from config.cluster import ClusterConfig
 from storage import demo
 from storage.store import Store
 
 
-def test_demo_events_are_seeded_once_with_images_and_options(store: Store) -> None:
-    demo.seed(store, kiosk_id="demo-test-kiosk")
-    assert demo.seed(store, kiosk_id="demo-test-kiosk") == []
+def test_demo_events_are_seeded_once_with_images_and_options(
+    store: Store, config: ClusterConfig
+) -> None:
+    demo.seed(store, config.site.time_zone, kiosk_id="demo-test-kiosk")
+    assert demo.seed(store, config.site.time_zone, kiosk_id="demo-test-kiosk") == []
     for spec in demo.EVENTS:
         event = store.events.by_code(spec.code)
         assert [option.label for option in store.events.options(event.event_id)] == [

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from storage.events import SignupOption
 from storage.registrations import Registration, Seats
-from web.admin.registrations import CSV_PIECE_ROWS, csv_lines
+from web.admin.registrations import CSV_PIECE_ROWS, csv_cell, csv_lines
 
 
 def _registration(number: int, name: str) -> Registration:
@@ -48,3 +48,9 @@ def test_a_long_export_comes_in_pieces_and_reads_back_whole() -> None:
     rows = list(csv.reader(io.StringIO("".join(pieces))))
     assert rows[0][:4] == ["ref", "option", "status", "name"] and len(rows) == count + 1
     assert rows[-1][1:4] == ["'=Evening", "confirmed", "'@sum"]
+
+
+def test_a_formula_behind_format_characters_is_still_no_formula() -> None:
+    assert csv_cell("\u202e=HYPERLINK(1)") == "'\u202e=HYPERLINK(1)"
+    assert csv_cell("\tx") == "'\tx"
+    assert csv_cell("Ada") == "Ada"

@@ -12,7 +12,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 import tornado.web
@@ -22,6 +22,7 @@ from tornado.testing import AsyncHTTPTestCase
 from node.link import LinkSettings, NodeLink
 from node.notices import KIOSK_CACHE, AssetChanged, KioskChanged
 from storage.errors import NotFound
+from storage.registrations import new_code
 from storage.store import Store
 from tests.helpers import PNG, Inbox, free_port, make_event, wait_until
 from web.app import make_app
@@ -45,6 +46,11 @@ def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tu
     return f"multipart/form-data; boundary={boundary}", b"".join(
         parts
     ) + f"--{boundary}--\r\n".encode()
+
+
+def registration_ref(signed_up: HTTPResponse) -> str:
+    """The reference code in the confirmation link a sign-up was sent to."""
+    return urlsplit(signed_up.headers["Location"]).path.rsplit("/", 1)[1]
 
 
 def client_address() -> str:
@@ -135,8 +141,8 @@ class TestPublicSite(WebCase):
         }
         first = self.post(f"/events/{event.event_id}/signup", {**fields, "party_size": "1"})
         assert first.code == 303
-        ref = first.headers["Location"].rsplit("/", 1)[1]
-        confirmation = self.request(f"/registrations/{ref}")
+        ref = registration_ref(first)
+        confirmation = self.request(first.headers["Location"])
         assert ref.encode() in confirmation.body and b"You are signed up" in confirmation.body
         second = self.post(
             f"/events/{event.event_id}/signup",
@@ -150,6 +156,21 @@ class TestPublicSite(WebCase):
         assert self.post("/cancel", {"ref": ref, "contact": "ANN@example.org"}).code == 200
         assert self.store.registrations.get(ref).status == "cancelled"
         assert self.store.registrations.registrations(option.option_id)[0].name == "<b>Ann</b>"
+
+    def test_a_member_sees_their_confirmation_while_their_network_is_throttled(self) -> None:
+        event, option = make_event(self.store, "P" + secrets.token_hex(4).upper())
+        fields = {"option": str(option.option_id), "name": "Pat", "contact": unique_contact("pat")}
+        signed_up = self.post(f"/events/{event.event_id}/signup", fields)
+        ref = registration_ref(signed_up)
+        prefix = ref.split("-")[0]
+        for _ in range(5):  # someone else on the same network guesses codes
+            guess = self.request(f"/registrations/{prefix}-{new_code()}")
+            assert guess.code == 404
+        assert self.request(f"/registrations/{ref}").code == 429  # a bare code may be a guess
+        handed_out = self.request(signed_up.headers["Location"])  # the link with its proof
+        assert handed_out.code == 200 and ref.encode() in handed_out.body
+        forged = self.request(f"/registrations/{ref}?proof={'0' * 32}")
+        assert forged.code == 429
 
     def test_guessing_codes_to_cancel_is_throttled_per_client(self) -> None:
         _event, option = make_event(self.store, "G" + secrets.token_hex(4).upper())
@@ -182,7 +203,7 @@ class TestPublicSite(WebCase):
         again = self.post(signup, {**fields, "key": "form-1"})  # the same form sent twice
         assert first.code == again.code == 303
         assert first.headers["Location"] == again.headers["Location"]
-        ref = first.headers["Location"].rsplit("/", 1)[1]
+        ref = registration_ref(first)
         other = self.post(signup, {**fields, "name": "Not Cy", "key": "form-2"})
         assert other.code == 409 and b"already signed up for this option" in other.body
         assert ref.encode() not in other.body

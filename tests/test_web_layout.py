@@ -50,7 +50,7 @@ class Site:
 def site(web_context: Any, store: Store) -> Iterator[Site]:
     """A running server and an event with an icon, a background, a long description and a
     registration; the demo events too."""
-    demo.seed(store)
+    demo.seed(store, web_context.config.site.time_zone)
     icon = store.assets.put(io.BytesIO(PNG), "image/png", "layout-icon.png")
     background = store.assets.put(io.BytesIO(PNG), "image/png", "layout-background.png")
     start = datetime.now(UTC) + timedelta(days=3)

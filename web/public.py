@@ -7,6 +7,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import signups
+from signups import links
 from storage.errors import NotFound
 from storage.events import Event
 from web.base import BaseHandler, Refusal, refusal
@@ -90,15 +91,19 @@ class SignupHandler(BaseHandler):
                 error=exc.message,
             )
             return
-        self.redirect(f"/registrations/{result.registration.ref}", status=303)
+        ref = result.registration.ref
+        proof = links.proof(self.context.cookie, ref)
+        self.redirect(f"/registrations/{ref}?proof={proof}", status=303)
 
 
 class RegistrationHandler(BaseHandler):
-    """``GET /registrations/{ref}``: the confirmation page."""
+    """``GET /registrations/{ref}[?proof=...]``: the confirmation page. With the proof that
+    the site handed the code out (the link a sign-up is sent to), the lookup is no guess."""
 
     async def get(self, ref: str) -> None:
         client = signups.Client.web(self.client_network)
-        found = await self.storage(lambda s: signups.details(s, client, ref))
+        handed_out = links.is_proof(self.context.cookie, ref, self.get_query_argument("proof", ""))
+        found = await self.storage(lambda s: signups.details(s, client, ref, handed_out))
         self.render(
             "confirmation.html",
             registration=found.registration,

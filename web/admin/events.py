@@ -60,7 +60,7 @@ class EventForm(Admin):
         leaves no event behind, and the images it brought are removed again.
         """
         images = self.form.event_images()
-        fields = self.form.event_fields()
+        fields = self.form.event_fields(self.context.config.site.time_zone)
         stored: list[AssetInfo] = []
         event_sent = False
         try:

@@ -124,9 +124,10 @@ class Form:
             raise Refusal(415, f"{part.filename or 'The file'} is not a {FORMATS} image.")
         return Upload(part, media_type(part.body[:16]))
 
-    def event_fields(self) -> dict[str, Any]:
-        """The event form's fields, as ``Events.create`` and ``update`` take them."""
-        zone = self.text("time_zone").strip() or "UTC"
+    def event_fields(self, default_zone: str) -> dict[str, Any]:
+        """The event form's fields, as ``Events.create`` and ``update`` take them (an empty
+        time zone is ``default_zone``, the site's)."""
+        zone = self.text("time_zone").strip() or default_zone
         return {
             "title": self.text("title"),
             "description": self.text("description"),

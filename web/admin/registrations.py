@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from uuid import UUID
 
 import signups
+from storage import validate
 from storage.events import Event, SignupOption
 from storage.registrations import Registration
 from storage.store import Store
@@ -22,9 +23,11 @@ PerOption = list[tuple[SignupOption, list[Registration]]]
 
 
 def csv_cell(value: object) -> str:
-    """A value for a spreadsheet cell, never read as a formula."""
+    """A value for a spreadsheet cell, never read as a formula (also when invisible format
+    characters, stored before they were refused, stand before the ``=``)."""
     text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    starts = {text[:1], validate.normalised(text)[:1]}
+    return "'" + text if starts & {"=", "+", "-", "@", "\t", "\r"} else text
 
 
 def matches(registration: Registration, query: str) -> bool:
