@@ -27,11 +27,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import FrameType
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -167,12 +169,16 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--keyspace", default="gather_bench", help="of the sign-ups")
     args = parser.parse_args()
-
+    signal.signal(signal.SIGTERM, _exit)  # as Ctrl-C: the finally blocks put v1 back
     try:
         return _run(args)
     except LocalClusterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+
+
+def _exit(signum: int, _: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _run(args: argparse.Namespace) -> int:
