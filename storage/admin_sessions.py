@@ -14,6 +14,10 @@ from storage.session import Database
 
 SESSION_S = 8 * 3600
 """An admin session ends this long after the login."""
+NETWORK_S = 30 * 86400
+"""A network an admin signed in from is remembered this long after the last sign-in."""
+MAX_NETWORK = 64
+"""The longest client network (an IPv6 /64 in full is 43 characters)."""
 MAX_USERNAME = 32
 """The longest admin username (as :mod:`storage.admins` allows)."""
 _SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{43}$")
@@ -28,7 +32,7 @@ class AdminSessions:
 
     def start(self, username: str) -> str:
         """A new session for ``username``; returns its id (keep it secret: it signs in)."""
-        username = validate.text("username", username, max_len=MAX_USERNAME)
+        username = _username(username)
         session_id = secrets.token_urlsafe(32)
         self._db.execute(
             "INSERT INTO admin_sessions (session_id, username, started_at) VALUES (?, ?, ?) "
@@ -37,6 +41,29 @@ class AdminSessions:
             op="write",
         )
         return session_id
+
+    def remember_network(self, username: str, network: str) -> None:
+        """``username`` signed in from client ``network`` (for :data:`NETWORK_S`)."""
+        self._db.execute(
+            "INSERT INTO admin_networks (username, network, signed_in_at) VALUES (?, ?, ?) "
+            "USING TTL ?",
+            (_username(username), _network(network), times.now(), NETWORK_S),
+            op="write",
+        )
+
+    def knows_network(self, username: str, network: str) -> bool:
+        """Whether ``username`` signed in from client ``network`` within :data:`NETWORK_S`
+        (never for a username or network no admin could have)."""
+        try:
+            key = (_username(username), _network(network))
+        except ValidationError:
+            return False
+        rows = self._db.execute(
+            "SELECT signed_in_at FROM admin_networks WHERE username = ? AND network = ?",
+            key,
+            op="read",
+        )
+        return bool(rows)
 
     def user(self, session_id: str) -> str | None:
         """The username signed in by ``session_id``; None when it ended or never existed, or
@@ -71,3 +98,11 @@ def _session_id(value: object) -> str:
     if not isinstance(value, str) or not _SESSION_ID.match(value):
         raise ValidationError("session_id", "must be a session id from AdminSessions.start")
     return value
+
+
+def _username(value: object) -> str:
+    return validate.text("username", value, max_len=MAX_USERNAME)
+
+
+def _network(value: object) -> str:
+    return validate.text("network", value, max_len=MAX_NETWORK)

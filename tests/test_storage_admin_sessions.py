@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from config.cluster import ClusterConfig
-from storage.admin_sessions import SESSION_S
+from storage.admin_sessions import NETWORK_S, SESSION_S
 from storage.errors import CassandraUnavailable, Throttled, ValidationError
 from storage.login_failures import MAX_KEY, WINDOW_S, LoginFailures
 from storage.session import Database
@@ -198,3 +198,13 @@ def test_keys_and_settings_are_checked(store: Store) -> None:
         LoginFailures(store.db, max_failures=0)
     with pytest.raises(ValidationError, match="window_s"):
         LoginFailures(store.db, window_s=0)
+
+
+def test_networks_an_admin_signed_in_from_are_remembered(store: Store) -> None:
+    user = "n" + secrets.token_hex(5)
+    assert not store.admin_sessions.knows_network(user, "192.0.2.10")
+    store.admin_sessions.remember_network(user, "192.0.2.10")
+    assert store.admin_sessions.knows_network(user, "192.0.2.10")
+    assert not store.admin_sessions.knows_network(user, "192.0.2.11")
+    assert not store.admin_sessions.knows_network("x" * 200, "192.0.2.10")  # no such admin
+    assert default_ttl(store, "admin_networks") == NETWORK_S

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import email.utils
+import ipaddress
 import json
 import re
 import secrets
@@ -423,6 +424,23 @@ class TestAdmin(WebCase):
         assert forged.code == 403 and b"reload the page" in forged.body
         assert [o.label for o in self.store.events.options(event.event_id)] == ["Main"]
         assert self.post(path, {"label": "Mine", "capacity": "1"}).code == 303
+
+    def test_the_admins_own_network_goes_first_while_another_is_guessing(self) -> None:
+        admin = "h" + secrets.token_hex(5)
+        self.store.admins.create(admin, "the admin's password")
+        home = client_address()
+        self.address = home
+        fields = {"username": admin, "password": "the admin's password"}
+        assert self.post("/admin/login", fields).code == 303
+        network = str(ipaddress.ip_network(f"{home}/64", strict=False))
+        assert self.store.admin_sessions.knows_network(admin, network)
+        self.cookies.clear()
+        self.address = client_address()
+        for _ in range(5):
+            wrong = self.post("/admin/login", {"username": admin, "password": "guess"})
+            assert wrong.code == 403
+        self.address = home
+        assert self.post("/admin/login", fields).code == 303
 
     def test_signing_in_again_ends_the_session_the_browser_had(self) -> None:
         self.login()

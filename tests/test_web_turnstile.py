@@ -43,26 +43,27 @@ def test_one_holder_per_key_at_a_time_in_arrival_order() -> None:
     assert order == ["a1", "b1", "a2", "a3"]  # bo does not wait for ada
 
 
-def test_a_first_waiter_goes_ahead_of_the_queue() -> None:
+def test_a_lower_rank_goes_ahead_of_the_queue() -> None:
     async def scenario() -> list[str]:
         turnstile, order = Turnstile(), []
         started = asyncio.Event()
 
-        async def check(name: str, first: bool) -> None:
-            async with turnstile.turn("ada", first=first):
+        async def check(name: str, rank: int) -> None:
+            async with turnstile.turn("ada", rank=rank):
                 order.append(name)
                 started.set()
                 await asyncio.sleep(0.01)
 
-        holder = asyncio.create_task(check("attacker-1", False))
+        holder = asyncio.create_task(check("attacker-1", 2))
         await started.wait()
-        queued = [asyncio.create_task(check(f"attacker-{n}", False)) for n in (2, 3)]
+        queued = [asyncio.create_task(check(f"attacker-{n}", 2)) for n in (2, 3)]
+        fresh = asyncio.create_task(check("fresh-network", 1))
         await asyncio.sleep(0)
-        admin = asyncio.create_task(check("admin", True))
-        await asyncio.gather(holder, *queued, admin)
+        admin = asyncio.create_task(check("admin", 0))
+        await asyncio.gather(holder, *queued, fresh, admin)
         return order
 
-    assert run(scenario()) == ["attacker-1", "admin", "attacker-2", "attacker-3"]
+    assert run(scenario()) == ["attacker-1", "admin", "fresh-network", "attacker-2", "attacker-3"]
 
 
 def test_a_waiter_that_gives_up_does_not_hold_the_line() -> None:

@@ -4,10 +4,13 @@ themselves, not the admin (docs/web.md, "Logins"):
 
 - per client network (an IPv4 address, an IPv6 /64), across the cluster: after
   ``MAX_FAILURES`` failed attempts within the window, refused (429) until the oldest leaves it;
-- per username: never refused. Every password check waits :func:`check_delay_s` of the
-  user's recent failures (none for the first few, then seconds: the admin waits it too), and
-  one check per username runs at a time on a web node (:class:`~web.turnstile.Turnstile`),
-  the delay inside its turn; a network without recent failures goes ahead of the queue.
+- per username: every password check waits :func:`check_delay_s` of the user's recent
+  failures (none for the first few, then seconds: the admin waits it too), and one check per
+  username runs at a time on a web node (:class:`~web.turnstile.Turnstile`), the delay inside
+  its turn. A network the user signed in from within 30 days goes first, then networks
+  without recent failures, then the rest, of which at most :data:`MAX_WAITING` wait per
+  username (one more is refused 429, as its network soon would be): the admin's own network
+  is never refused and never queued behind an attacker's attempts.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from storage.login_failures import MAX_KEY
 from web.base import SESSION_COOKIE, BaseHandler, Refusal
 from web.turnstile import Turnstile
 
+MAX_WAITING = 4
+"""Attempts from networks with recent failures that may wait for one username's turn."""
 FREE_FAILURES = 3
 """A user's recent failures that cost no delay (typos)."""
 FIRST_DELAY_S = 0.5
@@ -44,7 +49,8 @@ class LoginHandler(BaseHandler):
     async def post(self) -> None:
         username = self.text("username").strip().lower()
         password = self.get_body_argument("password", "", strip=False)  # exactly as set
-        network, user = f"address:{self.client_network}", f"user:{username}"[:MAX_KEY]
+        network_id = self.client_network
+        network, user = f"address:{network_id}", f"user:{username}"[:MAX_KEY]
         try:
             attempt = await self.storage(
                 lambda s: s.login_failures.attempt(network, user, refusing=(network,))
@@ -55,8 +61,14 @@ class LoginHandler(BaseHandler):
             self._refuse(429, refused.message)
             return
         turnstile: Turnstile = self.application.settings["login_turnstile"]
+        known = await self.storage(lambda s: s.admin_sessions.knows_network(username, network_id))
+        rank = 0 if known else 1 if attempt.earlier[network] == 0 else 2
+        if rank == 2 and turnstile.waiting(username) >= MAX_WAITING:
+            await self.storage(lambda s: s.login_failures.forget(attempt))
+            self._refuse(429, "Too many sign-ins are waiting; try again in a few seconds.")
+            return
         try:
-            async with turnstile.turn(username, first=attempt.earlier[network] == 0):
+            async with turnstile.turn(username, rank):
                 await asyncio.sleep(check_delay_s(attempt.earlier[user]))
                 right = await self.storage(lambda s: s.admins.verify(username, password))
         except BaseException:
@@ -66,6 +78,7 @@ class LoginHandler(BaseHandler):
             self._refuse(403, "Wrong username or password.")
             return
         await self.storage(lambda s: s.login_failures.release(attempt))
+        await self.storage(lambda s: s.admin_sessions.remember_network(username, network_id))
         await self.end_session()  # a new login ends the session this browser had
         await self.start_session(username)
         self.redirect(self._next(), status=303)

@@ -1,14 +1,14 @@
 """One at a time per key, on one event loop: the password checks of one admin on a web node.
 
 Each scrypt check costs real CPU (tens of milliseconds of a core): a :class:`Turnstile` lets
-one check per username run at a time, and the others wait their turn. A waiter that asks for
-``first`` goes ahead of the others: the login throttle gives that to a network without
-recent failures (the admin's own, as a rule), so that attempts queued by an attacker do not
-hold the admin up. Not thread-safe: use it from its event loop's thread only (Tornado's
-IOLoop)::
+one check per username run at a time, and the others wait their turn, those of a lower
+``rank`` first (in arrival order within a rank). The login throttle ranks a network the admin
+signed in from lately 0, one without recent failures 1, any other 2, so that attempts queued
+by an attacker do not hold the admin up. Not thread-safe: use it from its event loop's thread
+only (Tornado's IOLoop)::
 
     turnstile = Turnstile()
-    async with turnstile.turn("ada", first=False):
+    async with turnstile.turn("ada", rank=1):
         ...  # nobody else holds "ada" meanwhile
 """
 
@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator
 
 
 class _Line:
-    """The holder of one key and those waiting for it, ``first`` ones ahead."""
+    """The holder of one key and those waiting for it, by rank and arrival."""
 
     def __init__(self) -> None:
         self.held = False
@@ -51,12 +51,13 @@ class Turnstile:
         return 0 if line is None else sum(not waiter.done() for _, _, waiter in line.waiting)
 
     @contextlib.asynccontextmanager
-    async def turn(self, key: str, first: bool = False) -> AsyncIterator[None]:
-        """Hold ``key`` for the ``async with`` block, once those ahead have had theirs."""
+    async def turn(self, key: str, rank: int = 0) -> AsyncIterator[None]:
+        """Hold ``key`` for the ``async with`` block, once those ahead (a lower ``rank``, or
+        the same and earlier) have had theirs."""
         line = self._lines.setdefault(key, _Line())
         if line.held:
             waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            heapq.heappush(line.waiting, (0 if first else 1, next(self._order), waiter))
+            heapq.heappush(line.waiting, (rank, next(self._order), waiter))
             try:
                 await waiter
             except asyncio.CancelledError:
