@@ -30,7 +30,23 @@ from pykka._envelope import Envelope  # the inbox's item type (Pykka is pinned a
 from actors.monitor import Monitor, Notify
 from actors.reasons import KILLED, Reason
 
-__all__ = ["Envelope", "Inbox", "Instance"]
+__all__ = ["RUNTIME_METHODS", "Envelope", "Inbox", "Instance"]
+
+RUNTIME_METHODS = frozenset(
+    {
+        "launch",
+        "wait_started",
+        "wait_ended",
+        "request_stop",
+        "kill",
+        "add_watcher",
+        "hand_over",
+        "refuse_pending",
+    }
+)
+"""The lifecycle's methods: the runtime calls them from outside the actor, never through its
+mailbox (``NamedRef.call`` refuses them: ``wait_ended`` called in the actor's own thread
+would wait for itself)."""
 
 Inbox: TypeAlias = queue.Queue[Envelope[Any]]
 """A ``ThreadingActor``'s inbox."""

@@ -17,8 +17,8 @@ import pykka
 from pykka import ThreadingFuture
 from pykka.messages import ProxyCall
 
-from actors.errors import ActorUnavailable, AskTimeout
-from actors.lifecycle import Envelope, Instance
+from actors.errors import ActorUnavailable, AskTimeout, InvalidOperation
+from actors.lifecycle import RUNTIME_METHODS, Envelope, Instance
 from actors.monitor import Monitor, Notify, noproc
 from actors.reasons import Failure
 
@@ -131,7 +131,11 @@ class NamedRef:
     def call(
         self, method: str, /, *args: Any, timeout: float = DEFAULT_TIMEOUT, **kwargs: Any
     ) -> Any:
-        """Call the actor's method ``method`` in the actor's thread and return its result."""
+        """Call the actor's method ``method`` in the actor's thread and return its result
+        (:class:`InvalidOperation` for a lifecycle method, which only the runtime calls)."""
+        if method in RUNTIME_METHODS:
+            msg = f"{method} is run by the actor runtime, not sent to {self.path}"
+            raise InvalidOperation(msg)
         return self.ask(ProxyCall(attr_path=(method,), args=args, kwargs=kwargs), timeout=timeout)
 
     def monitor(self, notify: Notify) -> Monitor:

@@ -171,3 +171,12 @@ def test_a_gather_actor_outside_a_tree_keeps_the_policy() -> None:
     with pytest.raises(ActorCrashed):
         ref.ask("crash", timeout=WAIT)
     assert ref.actor_stopped.wait(WAIT)
+
+
+def test_the_lifecycle_is_not_callable_through_the_mailbox() -> None:
+    with running([worker("w", Journal())]) as tree:
+        ref = tree.ref("root/w")
+        for method in ("wait_ended", "kill", "request_stop", "hand_over"):
+            with pytest.raises(InvalidOperation, match="run by the actor runtime"):
+                ref.call(method, None)
+        settled(tree, "root/w", restarts=0)
