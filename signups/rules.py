@@ -22,8 +22,8 @@ from signups.client import Client
 from storage import times
 from storage.errors import AlreadySignedUp, Conflict, NotFound, ValidationError
 from storage.events import Event, SignupOption
+from storage.failed_attempts import MAX_ATTEMPT_KEY
 from storage.flow import Flow
-from storage.login_failures import MAX_KEY
 from storage.registrations import Registration, SignupResult, parse_ref
 from storage.store import Store
 
@@ -110,11 +110,11 @@ def look_up(store: Store, client: Client, ref: str, handed_out: bool = False) ->
         return _registration(store, ref)
     _well_formed(ref)
     keys = _guesses(client)
-    store.login_failures.refuse_if_throttled(*keys)
+    store.failed_attempts.refuse_if_throttled(*keys)
     try:
         return _registration(store, ref)
     except NotFound:
-        store.login_failures.fail(*keys)  # codes are one in a billion: no need to count first
+        store.failed_attempts.fail(*keys)  # codes are one in a billion: no need to count first
         raise
 
 
@@ -138,7 +138,7 @@ def _guesses(client: Client, *contacts: str) -> tuple[str, ...]:
     """The throttle keys a guess at a reference code counts against: the client, and the
     contacts it was tried with."""
     keys = (f"guess:{client.throttle_key}", *(f"guess-contact:{c}" for c in contacts))
-    return tuple(key[:MAX_KEY] for key in keys)
+    return tuple(key[:MAX_ATTEMPT_KEY] for key in keys)
 
 
 @dataclass(frozen=True)
@@ -177,7 +177,7 @@ def cancel(store: Store, client: Client, ref: str, contact: str) -> Registration
             return False
         return found[0].contact == contact
 
-    if not store.login_failures.check(_guesses(client, contact), is_theirs):
+    if not store.failed_attempts.check(_guesses(client, contact), is_theirs):
         raise NotFound("registration", ref)
     return store.registrations.cancel(found[0].ref).registration
 

@@ -10,8 +10,8 @@ from storage.admins import AdminUsers
 from storage.archive import Archive
 from storage.assets import Assets
 from storage.events import Events
+from storage.failed_attempts import FailedAttempts
 from storage.kiosks import Kiosks
-from storage.login_failures import LoginFailures
 from storage.registrations import Registrations
 from storage.session import Database
 from storage.sms_messages import SmsMessages
@@ -45,7 +45,7 @@ class Store:
         self.watermarks = JobWatermarks(self.db)
         self.admins = AdminUsers(self.db)
         self.admin_sessions = AdminSessions(self.db, self.admins)
-        self.login_failures = LoginFailures(self.db)
+        self.failed_attempts = FailedAttempts(self.db)
 
     def close(self) -> None:
         """Disconnect from Cassandra."""

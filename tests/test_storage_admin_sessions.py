@@ -12,7 +12,7 @@ import pytest
 from config.cluster import ClusterConfig
 from storage.admin_sessions import NETWORK_S, SESSION_S
 from storage.errors import CassandraUnavailable, Throttled, ValidationError
-from storage.login_failures import MAX_KEY, WINDOW_S, LoginFailures
+from storage.failed_attempts import MAX_ATTEMPT_KEY, WINDOW_S, FailedAttempts
 from storage.session import Database
 from storage.store import Store
 
@@ -83,9 +83,9 @@ def test_failures_recorded_on_one_node_throttle_another(
     config: ClusterConfig, store: Store
 ) -> None:
     key, other_key = unique_key(), unique_key()
-    here = LoginFailures(store.db)
+    here = FailedAttempts(store.db)
     with Database(config, store.db.keyspace) as other_db:  # another node's connection
-        there = LoginFailures(other_db)
+        there = FailedAttempts(other_db)
         for _ in range(4):
             here.attempt(key)  # never succeeded: failures
         there.release(there.attempt(key))  # a fifth, right one does not count
@@ -97,10 +97,10 @@ def test_failures_recorded_on_one_node_throttle_another(
 
 
 def test_attempts_made_at_once_count_each_other(config: ClusterConfig, store: Store) -> None:
-    failures = LoginFailures(store.db, max_failures=3)
+    failures = FailedAttempts(store.db, max_failures=3)
     key = unique_key()
     with Database(config, store.db.keyspace) as other_db:
-        nodes = [failures, LoginFailures(other_db, max_failures=3)]
+        nodes = [failures, FailedAttempts(other_db, max_failures=3)]
         start = threading.Barrier(12)
 
         def guess(n: int) -> bool:
@@ -121,7 +121,7 @@ def test_attempts_made_at_once_count_each_other(config: ClusterConfig, store: St
 
 
 def test_a_check_counts_only_a_wrong_password(store: Store) -> None:
-    failures = LoginFailures(store.db, max_failures=2)
+    failures = FailedAttempts(store.db, max_failures=2)
     key = unique_key()
 
     def outage() -> bool:
@@ -139,7 +139,7 @@ def test_a_check_counts_only_a_wrong_password(store: Store) -> None:
 
 
 def test_a_throttled_key_is_refused_without_writing(store: Store) -> None:
-    failures = LoginFailures(store.db, max_failures=2)
+    failures = FailedAttempts(store.db, max_failures=2)
     key = unique_key()
     failures.attempt(key)
     failures.attempt(key)
@@ -158,7 +158,7 @@ def counted(store: Store, key: str) -> int:
 def test_the_wait_runs_until_the_oldest_of_the_latest_failures_is_out_of_the_window(
     store: Store,
 ) -> None:
-    failures = LoginFailures(store.db, max_failures=2, window_s=5)
+    failures = FailedAttempts(store.db, max_failures=2, window_s=5)
     key = unique_key()
     before_first = time.monotonic()
     failures.attempt(key)
@@ -178,7 +178,7 @@ def test_the_wait_runs_until_the_oldest_of_the_latest_failures_is_out_of_the_win
 
 def test_failures_older_than_the_window_no_longer_count(store: Store) -> None:
     window_s = 3  # long enough for the second attempt to start inside it on a slow cluster
-    failures = LoginFailures(store.db, max_failures=1, window_s=window_s)
+    failures = FailedAttempts(store.db, max_failures=1, window_s=window_s)
     key = unique_key()
     failures.attempt(key)
     with pytest.raises(Throttled) as refused:
@@ -189,15 +189,15 @@ def test_failures_older_than_the_window_no_longer_count(store: Store) -> None:
 
 
 def test_keys_and_settings_are_checked(store: Store) -> None:
-    for key in ("", "k" * (MAX_KEY + 1), None):
+    for key in ("", "k" * (MAX_ATTEMPT_KEY + 1), None):
         with pytest.raises(ValidationError, match="key"):
-            store.login_failures.attempt(key)  # type: ignore[arg-type]
+            store.failed_attempts.attempt(key)  # type: ignore[arg-type]
         with pytest.raises(ValidationError, match="key"):
-            store.login_failures.attempt(unique_key(), key)  # type: ignore[arg-type]
+            store.failed_attempts.attempt(unique_key(), key)  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="max_failures"):
-        LoginFailures(store.db, max_failures=0)
+        FailedAttempts(store.db, max_failures=0)
     with pytest.raises(ValidationError, match="window_s"):
-        LoginFailures(store.db, window_s=0)
+        FailedAttempts(store.db, window_s=0)
 
 
 def test_networks_an_admin_signed_in_from_are_remembered(store: Store) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 
-from storage.login_failures import MAX_KEY
+from storage.failed_attempts import MAX_ATTEMPT_KEY
 from web.base import SESSION_COOKIE, BaseHandler, Refusal
 from web.turnstile import Turnstile
 
@@ -50,10 +50,10 @@ class LoginHandler(BaseHandler):
         username = self.text("username").strip().lower()
         password = self.get_body_argument("password", "", strip=False)  # exactly as set
         network_id = self.client_network
-        network, user = f"address:{network_id}", f"user:{username}"[:MAX_KEY]
+        network, user = f"address:{network_id}", f"user:{username}"[:MAX_ATTEMPT_KEY]
         try:
             attempt = await self.storage(
-                lambda s: s.login_failures.attempt(network, user, refusing=(network,))
+                lambda s: s.failed_attempts.attempt(network, user, refusing=(network,))
             )
         except Refusal as refused:
             if refused.status_code != 429:
@@ -64,7 +64,7 @@ class LoginHandler(BaseHandler):
         known = await self.storage(lambda s: s.admin_sessions.knows_network(username, network_id))
         rank = 0 if known else 1 if attempt.earlier[network] == 0 else 2
         if rank == 2 and turnstile.waiting(username) >= MAX_WAITING:
-            await self.storage(lambda s: s.login_failures.forget(attempt))
+            await self.storage(lambda s: s.failed_attempts.forget(attempt))
             self._refuse(429, "Too many sign-ins are waiting; try again in a few seconds.")
             return
         try:
@@ -72,12 +72,12 @@ class LoginHandler(BaseHandler):
                 await asyncio.sleep(check_delay_s(attempt.earlier[user]))
                 right = await self.storage(lambda s: s.admins.verify(username, password))
         except BaseException:
-            await self.storage(lambda s: s.login_failures.forget(attempt))
+            await self.storage(lambda s: s.failed_attempts.forget(attempt))
             raise
         if not right:
             self._refuse(403, "Wrong username or password.")
             return
-        await self.storage(lambda s: s.login_failures.release(attempt))
+        await self.storage(lambda s: s.failed_attempts.release(attempt))
         await self.storage(lambda s: s.admin_sessions.remember_network(username, network_id))
         await self.end_session()  # a new login ends the session this browser had
         await self.start_session(username)

@@ -1,10 +1,10 @@
-"""Failed logins per key (a client address, a username) over a sliding window, in Cassandra so
-that every web node, and a restarted one, counts the same failures. Any other guess at a
-secret is counted the same way under a key of its own (``guess:<client>`` for reference
-codes, see :mod:`signups.rules`)::
+"""Failed attempts at a secret per key over a sliding window, in Cassandra (the
+``login_failures`` table) so that every node, and a restarted one, counts the same failures:
+logins per client network and username (``address:``, ``user:``, :mod:`web.auth`), guesses at
+reference codes per client and contact (``guess:``, ``guess-contact:``, :mod:`signups.rules`)::
 
     keys = (f"address:{ip}", f"user:{name}")
-    if login_failures.check(keys, lambda: admins.verify(name, password)):  # or Throttled
+    if failed_attempts.check(keys, lambda: admins.verify(name, password)):  # or Throttled
         ...  # signed in; a wrong password stays counted as a failure
 """
 
@@ -26,9 +26,9 @@ from storage.session import Database
 log = logging.getLogger(__name__)
 
 MAX_FAILURES = 5
-"""Failed logins allowed per key within :data:`WINDOW_S`."""
+"""Failed attempts allowed per key within :data:`WINDOW_S`."""
 WINDOW_S = 300.0
-MAX_KEY = 200
+MAX_ATTEMPT_KEY = 200
 """The longest key; callers cut what they put in one (a username as typed) to this."""
 
 
@@ -38,7 +38,7 @@ COUNTED = 16
 
 @dataclass(frozen=True)
 class Attempt:
-    """A login attempt counted against its keys: a failure unless it is released.
+    """An attempt counted against its keys: a failure unless it is released.
 
     ``earlier`` holds, per key, how many other failed or ongoing attempts it had within the
     window when this one was counted (at most :data:`COUNTED`)."""
@@ -48,12 +48,12 @@ class Attempt:
     earlier: Mapping[str, int]
 
 
-class LoginFailures:
-    """Count login attempts per key and refuse a key that has failed too often.
+class FailedAttempts:
+    """Count attempts per key and refuse a key that has failed too often.
 
-    An attempt is counted *before* its password is checked, so attempts made at the same time
+    An attempt is counted *before* its secret is checked, so attempts made at the same time
     (on this node or any other) count each other: however many arrive at once, at most
-    ``max_failures`` per key get their password checked within the window.
+    ``max_failures`` per key get checked within the window.
     """
 
     def __init__(
@@ -66,14 +66,14 @@ class LoginFailures:
         self.window_s = float(window_s)
         self._ttl_s = math.ceil(self.window_s)
 
-    def check(self, keys: Sequence[str], password_is_right: Callable[[], bool]) -> bool:
-        """Check a login's password with ``password_is_right()``, counted against ``keys``: a
-        wrong password stays counted as a failure; a right one does not, nor a check that
-        raised (an outage is not a wrong password). Raises :class:`Throttled`, without checking
-        the password, when a key has failed too often (see :meth:`attempt`)."""
+    def check(self, keys: Sequence[str], is_right: Callable[[], bool]) -> bool:
+        """Check a secret with ``is_right()`` (a password, a code and its contact), counted
+        against ``keys``: a wrong one stays counted as a failure; a right one does not, nor a
+        check that raised (an outage is not a wrong guess). Raises :class:`Throttled`,
+        without checking, when a key has failed too often (see :meth:`attempt`)."""
         attempt = self.attempt(*keys)
         try:
-            right = password_is_right()
+            right = is_right()
         except BaseException:
             self.forget(attempt)
             raise
@@ -82,7 +82,7 @@ class LoginFailures:
         return right
 
     def attempt(self, *keys: str, refusing: Collection[str] | None = None) -> Attempt:
-        """Count a login attempt against every one of ``keys``; it stays counted as a failure
+        """Count an attempt against every one of ``keys``; it stays counted as a failure
         unless it is released.
 
         Raises :class:`Throttled` (and counts nothing) when a key of ``refusing`` (by default
@@ -117,7 +117,7 @@ class LoginFailures:
         )
 
     def release(self, attempt: Attempt) -> None:
-        """The attempt no longer counts (its password was right)."""
+        """The attempt no longer counts (its secret was right)."""
         self._each_key(attempt, _DELETE)
 
     def forget(self, attempt: Attempt) -> None:
@@ -126,7 +126,7 @@ class LoginFailures:
         try:
             self.release(attempt)
         except StorageError as exc:
-            log.warning("a login attempt stays counted until its window ends: %s", exc)
+            log.warning("an attempt stays counted until its window ends: %s", exc)
 
     def _refuse_if_throttled(
         self, keys: tuple[str, ...], refusing: tuple[str, ...], besides: UUID | None = None
@@ -161,6 +161,6 @@ _SELECT = "SELECT at FROM login_failures WHERE key = ? AND at > ? LIMIT ?"
 
 
 def _key(value: object) -> str:
-    if not isinstance(value, str) or not 0 < len(value) <= MAX_KEY:
-        raise ValidationError("key", f"must be text of 1 to {MAX_KEY} characters")
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_ATTEMPT_KEY:
+        raise ValidationError("key", f"must be text of 1 to {MAX_ATTEMPT_KEY} characters")
     return value
