@@ -12,9 +12,9 @@ switch and again after each measurement) and alternates v1 and v2 round by round
   every thread into its own option).
 
 A side's figures are its median round; a ratio is the median of the rounds' own ratios. The
-cluster is put back to v1 when the bench ends, also when it fails (a node restarted meanwhile
-is at v1 anyway: the switch is not written to its cassandra.yaml). ``paxos_state_purging`` is
-left as it is (legacy).
+cluster is put back to the variant devcluster's cassandra.yaml sets (v2) when the bench ends,
+also when it fails (a node restarted meanwhile runs that one anyway: the switch is not written
+to its cassandra.yaml). ``paxos_state_purging`` is left as it is (legacy).
 
     .venv/bin/python bench/paxos.py [--lwts 1000] [--in-flight 32] [--signups 400]
                                     [--threads 16] [--rounds 9]
@@ -53,7 +53,8 @@ from devcluster import LocalCluster, LocalClusterError
 
 STORAGE_PROXY = "org.apache.cassandra.db:type=StorageProxy"
 VARIANTS = ("v1", "v2")
-DEFAULT_VARIANT = "v1"
+DEFAULT_VARIANT = "v2"
+"""The variant devcluster/server/cassandra.yaml.in sets, which the bench restores."""
 ATTEMPTS = 3
 WAIT_FOR_NODES_S = 300.0
 
@@ -98,9 +99,10 @@ class PaxosVariant:
 
     def measure(self, variant: str, workload: Callable[[], Figures]) -> Figures:
         """Run ``workload`` with every node at ``variant``. A measurement during which a node
-        went down or restarted (someone else's test killing it, say: it comes back at v1) is
-        thrown away and run again once every node answers again. A node's variant changes only
-        by a switch or a restart, so an unchanged JVM on every node proves the variant held."""
+        went down or restarted (someone else's test killing it, say: it comes back at its
+        cassandra.yaml's variant) is thrown away and run again once every node answers again.
+        A node's variant changes only by a switch or a restart, so an unchanged JVM on every
+        node proves the variant held."""
         for _ in range(ATTEMPTS):
             try:
                 self.set(variant)
@@ -135,8 +137,8 @@ class PaxosVariant:
                 time.sleep(5)
 
     def restore(self, since: float) -> None:
-        """Set every node back to v1. A node that is not running, or whose JVM started after
-        ``since`` (time.time()), needs nothing: it runs its cassandra.yaml's v1."""
+        """Set every node back to :data:`DEFAULT_VARIANT`. A node that is not running, or whose
+        JVM started after ``since`` (time.time()), needs nothing: it runs its cassandra.yaml's."""
         for node in self._cluster.nodes:
             try:
                 self._cluster.set_mbean_attribute(
@@ -151,7 +153,8 @@ class PaxosVariant:
 
 @contextlib.contextmanager
 def switching(cluster: LocalCluster) -> Iterator[PaxosVariant]:
-    """A :class:`PaxosVariant`; every node is back at v1 at the end, whatever happens."""
+    """A :class:`PaxosVariant`; every node is back at :data:`DEFAULT_VARIANT` at the end,
+    whatever happens."""
     variant = PaxosVariant(cluster)
     since = time.time()
     try:
@@ -169,7 +172,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--keyspace", default="gather_bench", help="of the sign-ups")
     args = parser.parse_args()
-    signal.signal(signal.SIGTERM, _exit)  # as Ctrl-C: the finally blocks put v1 back
+    signal.signal(
+        signal.SIGTERM, _exit
+    )  # as Ctrl-C: the finally blocks put the default variant back
     try:
         return _run(args)
     except LocalClusterError as exc:
