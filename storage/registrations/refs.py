@@ -23,6 +23,7 @@ REF_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 """The characters of random codes: 32, so a code of 6 is one of about a billion."""
 CODE_LENGTH = 6
+assert len(CODE_ALPHABET) == 32  # new_code takes a byte modulo 32
 _DIGITS = frozenset("0123456789")
 _REF = re.compile(r"^([A-HJ-NP-Z]{4})[-\s]?([0-9A-Z]{1,9})$")
 _NUMBERED = re.compile(r"^0*([1-9][0-9]{0,8})$")
@@ -48,9 +49,11 @@ def new_prefix() -> str:
 
 
 def new_code() -> str:
-    """A random code for a new registration (to claim in its option's ledger)."""
+    """A random code for a new registration (to claim in its option's ledger): one system
+    random byte per character, modulo 32 (which divides 256, so every character is equally
+    likely); on the sign-up path, so one ``urandom`` call rather than one per character."""
     while True:
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        code = "".join(CODE_ALPHABET[byte % 32] for byte in secrets.token_bytes(CODE_LENGTH))
         if not _DIGITS.issuperset(code):
             return code
 
