@@ -222,9 +222,14 @@ class LocalNode:
             return False
 
     def log_since(self, offset: int) -> str:
+        """What system.log holds after ``offset``; all of it when the log is shorter than
+        that (logback rolled it over to an archive, as it does on the first line of a day)."""
         try:
             with open(self.log_file, "rb") as log:
-                log.seek(offset)
+                if log.seek(0, os.SEEK_END) >= offset:
+                    log.seek(offset)
+                else:
+                    log.seek(0)
                 return log.read().decode("utf-8", "replace")
         except FileNotFoundError:
             return ""

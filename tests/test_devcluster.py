@@ -74,3 +74,23 @@ def test_a_port_in_use_is_named_with_its_holder() -> None:
         holder.listen()
         with pytest.raises(LocalClusterError, match=r"port 127\.0\.0\.9:9042 is already in use"):
             node.check_ports_free()
+
+
+def test_a_log_rolled_over_since_the_start_is_read_from_its_beginning(tmp_path: Path) -> None:
+    node = LocalNode(
+        index=1,
+        count=3,
+        cluster_name="t",
+        native_port=9042,
+        heap_mb=512,
+        replication_factor=3,
+        var=tmp_path,
+    )
+    node.log_file.parent.mkdir(parents=True)
+    node.log_file.write_text("a long log of yesterday's runs\n" * 10)
+    offset = node.log_file.stat().st_size
+    node.log_file.write_text("Starting listening for CQL clients\n")  # logback's daily roll-over
+    assert "Starting listening" in node.log_since(offset)
+    with node.log_file.open("a") as log:
+        log.write("after\n")
+    assert node.log_since(len("Starting listening for CQL clients\n")) == "after\n"
