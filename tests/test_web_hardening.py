@@ -15,6 +15,7 @@ import json
 import re
 import secrets
 import socket
+import time
 import zoneinfo
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -140,6 +141,16 @@ class Client:
 def test_a_body_sent_too_slowly_has_its_connection_closed(server: WebServer) -> None:
     request = post_head("/cancel", "Content-Length: 60000") + b"r"
     assert raw(server.port, request) == b""  # closed after BODY_TIMEOUT_S, not held open
+
+
+def test_a_kept_alive_connection_whose_bodies_came_in_time_stays_open(server: WebServer) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=ANSWER_WAIT_S)
+    body, headers = b"[]", {"Content-Type": "application/json"}
+    for _ in range(2):  # the second after the first body's deadline: its entry is gone
+        connection.request("POST", "/api/v1/signups", body, headers)
+        assert connection.getresponse().read() and connection.sock is not None
+        time.sleep(BODY_TIMEOUT_S * 1.5)
+    connection.close()
 
 
 def test_a_connection_over_the_cap_is_closed_while_the_earlier_ones_still_work(

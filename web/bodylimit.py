@@ -24,6 +24,7 @@ from tornado import httputil
 from tornado.routing import PathMatches
 
 from web.base import MAX_FORM, MAX_REQUEST_BODY, SECURITY_HEADERS, size_text
+from web.delegate import Forwarding, StartLine
 
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -59,38 +60,26 @@ def declared_length(headers: httputil.HTTPHeaders) -> int:
     return int(length) if len(length) <= 18 else MAX_REQUEST_BODY + 1  # int() of 5,000 digits
 
 
-class _BodyLimit(httputil.HTTPMessageDelegate):
+class _BodyLimit(Forwarding):
     def __init__(
         self,
         application: BodyLimitedApplication,
         inner: httputil.HTTPMessageDelegate,
         connection: httputil.HTTPConnection,
     ) -> None:
+        super().__init__(inner, connection)
         self._application = application
-        self._inner = inner
-        self._connection = connection
 
     def headers_received(
-        self,
-        start_line: httputil.RequestStartLine | httputil.ResponseStartLine,
-        headers: httputil.HTTPHeaders,
+        self, start_line: StartLine, headers: httputil.HTTPHeaders
     ) -> Awaitable[None] | None:
         path = start_line.path if isinstance(start_line, httputil.RequestStartLine) else ""
         path = path.partition("?")[0]
         refusal = self._refusal(path, headers)
         if refusal is None:
-            return self._inner.headers_received(start_line, headers)
+            return super().headers_received(start_line, headers)
         self._refuse(*refusal, as_json=path.startswith("/api/"))
         return None
-
-    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
-        return self._inner.data_received(chunk)
-
-    def finish(self) -> None:
-        self._inner.finish()
-
-    def on_connection_close(self) -> None:
-        self._inner.on_connection_close()
 
     def _refusal(self, path: str, headers: httputil.HTTPHeaders) -> tuple[int, str, str] | None:
         """(status, reason, message) of the answer to a request refused unread, or None."""
@@ -129,5 +118,5 @@ class _BodyLimit(httputil.HTTPMessageDelegate):
             f"{name}: {value}\r\n" for name, value in fields.items()
         )
         head += "\r\n"
-        stream = self._connection.detach()  # type: ignore[attr-defined]
+        stream = self.connection.detach()  # type: ignore[attr-defined]
         stream.write(head.encode() + body).add_done_callback(lambda _: stream.close())

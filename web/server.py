@@ -24,6 +24,7 @@ from typing import Any
 
 import tornado.web
 import uvloop
+from tornado import httputil
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream
@@ -31,6 +32,7 @@ from tornado.netutil import bind_sockets
 
 from config.cluster import WebConfig
 from web.base import MAX_REQUEST_BODY
+from web.bodydeadline import BodyDeadlines
 
 START_TIMEOUT_S = 10.0
 
@@ -39,14 +41,38 @@ log = logging.getLogger(__name__)
 
 class CappedHTTPServer(HTTPServer):
     """An ``HTTPServer`` that serves at most ``max_connections`` connections at once: one
-    accepted over the cap is closed straight away (Tornado itself has no such limit)."""
+    accepted over the cap is closed straight away (Tornado itself has no such limit); and
+    closes a connection whose request body is not in within ``body_timeout`` seconds
+    (:mod:`web.bodydeadline`, cheaper than Tornado's own ``body_timeout``, left unset)."""
 
-    def initialize(self, *args: Any, max_connections: int = sys.maxsize, **kwargs: Any) -> None:
-        """``HTTPServer``'s arguments, and the cap."""
+    def initialize(
+        self,
+        *args: Any,
+        max_connections: int = sys.maxsize,
+        body_timeout: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``HTTPServer``'s arguments, the cap and the body timeout; on the server's IOLoop."""
         super().initialize(*args, **kwargs)
         self.max_connections = max_connections
         self.open_connections = 0
         self._full = False  # logged once, until the count is well under the cap again
+        self._deadlines = None if body_timeout is None else BodyDeadlines(body_timeout)
+        if self._deadlines is not None:
+            self._deadlines.start()
+
+    def start_request(
+        self, server_conn: object, request_conn: httputil.HTTPConnection
+    ) -> httputil.HTTPMessageDelegate:
+        delegate = super().start_request(server_conn, request_conn)
+        if self._deadlines is None:
+            return delegate
+        return self._deadlines.watch(delegate, request_conn)
+
+    def stop(self) -> None:
+        if self._deadlines is not None:
+            self._deadlines.stop()
+        super().stop()
 
     def handle_stream(self, stream: IOStream, address: tuple[Any, ...]) -> None:
         if self.open_connections >= self.max_connections:
