@@ -16,6 +16,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from storage import entropy
 from storage.errors import ValidationError
 
 REF_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -51,9 +52,9 @@ def new_prefix() -> str:
 def new_code() -> str:
     """A random code for a new registration (to claim in its option's ledger): one system
     random byte per character, modulo 32 (which divides 256, so every character is equally
-    likely); on the sign-up path, so one ``urandom`` call rather than one per character."""
+    likely), from :mod:`storage.entropy`, since this is on the sign-up path."""
     while True:
-        code = "".join(CODE_ALPHABET[byte % 32] for byte in secrets.token_bytes(CODE_LENGTH))
+        code = "".join(CODE_ALPHABET[byte % 32] for byte in entropy.token_bytes(CODE_LENGTH))
         if not _DIGITS.issuperset(code):
             return code
 
