@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
 
-from web.proxies import Origin, TrustedProxies
+from web.proxies import Origin, TrustedProxies, client_network
 
 PROXIES = TrustedProxies(["10.0.0.0/24", "fd00::/64"])
 
@@ -71,3 +71,11 @@ def test_the_nearest_proxy_says_which_scheme() -> None:
 
 def _https() -> dict[str, str]:
     return {"X-Forwarded-Proto": "https"}
+
+
+def test_a_client_is_counted_by_its_ipv4_address_or_its_ipv6_network() -> None:
+    assert client_network("198.51.100.7") == "198.51.100.7"
+    assert client_network("::ffff:198.51.100.7") == "198.51.100.7"
+    assert client_network("2001:db8:1:2:aaaa::1") == "2001:db8:1:2::/64"
+    assert client_network("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert client_network("unix-socket-peer") == "unix-socket-peer"

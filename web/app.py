@@ -51,10 +51,20 @@ def make_app(
     context: NodeContext, storage_threads: int = STORAGE_THREADS
 ) -> tornado.web.Application:
     """The application serving ``context``'s node."""
+    # Tornado tries the rules in order (after its static files'): the sign-ups, the hot path,
+    # come first; the API's catch-all only takes what the API's own rules left under /api/.
     routes: list[tuple[Any, ...]] = [
+        (r"/api/v1/signups", api.SignupsApi),
+        (r"/api/v1/openapi\.json", api.OpenApiHandler),
+        (r"/api/v1/events", api.EventsApi),
+        (rf"/api/v1/events/{_UUID}", api.EventApi),
+        (rf"/api/v1/events/{_UUID}/registrations", api.EventRegistrationsApi),
+        (r"/api/v1/cancellations", api.CancellationsApi),
+        (rf"/api/v1/registrations/{_REF}", api.RegistrationApi),
+        (r"/api/.*", ApiNotFound),
+        (rf"/events/{_UUID}/signup", public.SignupHandler),
         (r"/", public.HomeHandler),
         (rf"/events/{_UUID}", public.EventHandler),
-        (rf"/events/{_UUID}/signup", public.SignupHandler),
         (rf"/registrations/{_REF}", public.RegistrationHandler),
         (r"/cancel", public.CancelHandler),
         (rf"/assets/{_UUID}", AssetHandler),
@@ -76,14 +86,6 @@ def make_app(
         (r"/admin/kiosks", admin.KiosksAdmin),
         (r"/admin/kiosks/([a-z][a-z0-9_-]{0,47})/delete", admin.KioskDeleteAdmin),
         (r"/admin/cluster", admin.ClusterAdmin),
-        (r"/api/v1/openapi\.json", api.OpenApiHandler),
-        (r"/api/v1/events", api.EventsApi),
-        (rf"/api/v1/events/{_UUID}", api.EventApi),
-        (rf"/api/v1/events/{_UUID}/registrations", api.EventRegistrationsApi),
-        (r"/api/v1/signups", api.SignupsApi),
-        (r"/api/v1/cancellations", api.CancellationsApi),
-        (rf"/api/v1/registrations/{_REF}", api.RegistrationApi),
-        (r"/api/.*", ApiNotFound),
     ]
     return BodyLimitedApplication(
         routes,

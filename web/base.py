@@ -7,7 +7,6 @@ import base64
 import functools
 import hashlib
 import hmac
-import ipaddress
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -32,7 +31,7 @@ from storage.errors import (
 )
 from storage.flow import Flow
 from storage.store import Store
-from web.proxies import Origin, TrustedProxies
+from web.proxies import Origin, TrustedProxies, client_network
 
 T = TypeVar("T")
 
@@ -114,17 +113,9 @@ class BaseHandler(tornado.web.RequestHandler):
 
     @functools.cached_property
     def client_network(self) -> str:
-        """What this client's failed guesses (logins, cancellation codes) are counted
-        against: its IPv4 address, or its IPv6 /64 (one subscriber's network: a client can
-        pick any address in it)."""
-        address = self.origin.address
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            return address  # no IP address (a Unix socket): the peer as Tornado names it
-        if ip.version == 6:
-            return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-        return str(ip)
+        """What this client's failed guesses are counted against
+        (:func:`web.proxies.client_network`)."""
+        return client_network(self.origin.address)
 
     def prepare(self) -> Awaitable[None] | None:
         if len(self.request.body) > self.max_body:

@@ -12,6 +12,7 @@ failed-login throttle counts per :attr:`Origin.address`, and the session cookie 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 from collections.abc import Iterable
@@ -28,6 +29,20 @@ class Origin:
 
     address: str
     scheme: str
+
+
+@functools.lru_cache(maxsize=4096)
+def client_network(address: str) -> str:
+    """What a client at ``address`` is counted as (its failed guesses: logins, reference
+    codes): an IPv4 address as it is, an IPv6 address as its /64 (one subscriber's network:
+    a client can pick any address in it); anything but an IP address (a Unix socket's peer)
+    as it is."""
+    ip = _ip(address)
+    if ip is None:
+        return address
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 class TrustedProxies:
@@ -64,6 +79,7 @@ class TrustedProxies:
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
+@functools.lru_cache(maxsize=4096)  # the same few peers ask again and again
 def _ip(text: str | None) -> IPAddress | None:
     """The address in ``text`` as proxies write it (``198.51.100.7``, ``198.51.100.7:5123``,
     ``[2001:db8::1]:443``, an IPv4-mapped IPv6 address), or None."""
