@@ -26,6 +26,8 @@ Colour = tuple[int, int, int]
 
 DESIGN_SIZE = (1920, 1080)
 """The screen size the sizes below are designed at."""
+SCREEN_SIZES = ((1024, 600), (1280, 800), (1366, 768), (1920, 1080), (2560, 1440), (3840, 2160))
+"""Screens the kiosk is laid out for (and tested at): 7-inch panels to 4K."""
 MIN_TARGET_PX = 48
 """No touch target is smaller, at any resolution."""
 MIN_TEXT_CONTRAST = 4.5
@@ -65,7 +67,10 @@ class Metrics:
 
     scale: float
     target_px: int
-    """The height (and least width) of a button or key."""
+    """The height (and least width) of a button."""
+    key_px: int
+    """The least height and width of a key of an on-screen keyboard (keys are as large as
+    their area allows, up to twice :attr:`target_px`)."""
     gap_px: int
     """The space between targets, so that a finger between two hits neither."""
     body_px: int
@@ -91,6 +96,7 @@ class Theme:
     danger: Colour
     """Refusals (option full, a field to correct), drawn as text on the panel."""
     target_px: int
+    key_px: int
     gap_px: int
     body_px: int
     heading_px: int
@@ -118,6 +124,7 @@ class Theme:
         return Metrics(
             scale=scale,
             target_px=max(MIN_TARGET_PX, scaled(self.target_px)),
+            key_px=max(MIN_TARGET_PX, scaled(self.key_px)),
             gap_px=scaled(self.gap_px),
             body_px=scaled(self.body_px),
             heading_px=scaled(self.heading_px),
@@ -135,6 +142,7 @@ STANDARD = Theme(
     accent_text=(18, 24, 38),
     danger=(255, 150, 140),
     target_px=96,
+    key_px=80,
     gap_px=16,
     body_px=40,
     heading_px=64,
@@ -152,6 +160,7 @@ LARGE_HIGH_CONTRAST = Theme(
     accent_text=(0, 0, 0),
     danger=(255, 170, 170),
     target_px=128,
+    key_px=96,
     gap_px=24,
     body_px=56,
     heading_px=84,

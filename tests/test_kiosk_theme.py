@@ -10,14 +10,13 @@ from kiosk_ui.theme import (
     LARGE_HIGH_CONTRAST,
     MIN_TARGET_PX,
     MIN_TEXT_CONTRAST,
+    SCREEN_SIZES,
     STANDARD,
     THEMES,
     Theme,
     contrast_ratio,
     scale_for,
 )
-
-SCREENS = [(1024, 600), (1280, 800), (1366, 768), (1920, 1080), (2560, 1440), (3840, 2160)]
 
 
 def test_the_contrast_ratio_is_wcags() -> None:
@@ -33,11 +32,11 @@ def test_every_text_colour_of_a_theme_is_readable_on_its_background(theme: Theme
     assert all(ratio >= MIN_TEXT_CONTRAST for ratio in ratios.values()), ratios
 
 
-@pytest.mark.parametrize("size", SCREENS, ids=lambda size: f"{size[0]}x{size[1]}")
+@pytest.mark.parametrize("size", SCREEN_SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 def test_targets_stay_touchable_and_type_scales_with_the_screen(size: tuple[int, int]) -> None:
     for theme in THEMES:
         metrics = theme.metrics(*size)
-        assert metrics.target_px >= MIN_TARGET_PX
+        assert metrics.target_px >= MIN_TARGET_PX and metrics.key_px >= MIN_TARGET_PX
         assert metrics.body_px < metrics.heading_px < metrics.code_px
         assert metrics.target_px > metrics.body_px  # a label fits inside its button
     assert LARGE_HIGH_CONTRAST.metrics(*size).body_px > STANDARD.metrics(*size).body_px
