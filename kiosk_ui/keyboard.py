@@ -45,7 +45,7 @@ def _chars(row: str, lower: bool = False) -> tuple[Key, ...]:
 
 
 SPACE = Key("Space", "space", " ", units=4)
-BACKSPACE = Key("⌫", "backspace", units=2)
+BACKSPACE = Key("Delete", "backspace", units=2)
 
 Rows = tuple[tuple[Key, ...], ...]
 
@@ -93,7 +93,7 @@ PHONE = Keyboard(
             _chars("123"),
             _chars("456"),
             _chars("789"),
-            (Key("+", value="+"), Key("0", value="0"), Key("⌫", "backspace")),
+            (Key("+", value="+"), Key("0", value="0"), Key("Delete", "backspace")),
         )
     },
     max_length=20,

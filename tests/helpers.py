@@ -234,6 +234,8 @@ def make_event(
 
 REPO = Path(__file__).resolve().parent.parent
 RUN_NODE = REPO / "run_node.py"
+KIOSK_FRAMES = REPO / "var" / "kiosk-frames"
+"""Where kiosk tests save the frames they draw, to be looked at."""
 
 
 class NodeProcesses:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pygame
 import pytest
 
+from kiosk_ui import draw
 from kiosk_ui.keyboard import (
     EMAIL,
     KEYBOARDS,
@@ -21,6 +22,7 @@ from kiosk_ui.keyboard import (
 )
 from kiosk_ui.theme import SCREEN_SIZES, STANDARD, THEMES
 from kiosk_ui.touch import presses
+from tests.helpers import KIOSK_FRAMES
 
 
 @pytest.fixture
@@ -136,3 +138,26 @@ def test_spaces_never_lead_or_double_and_a_field_stops_at_its_length() -> None:
 def test_the_phone_keypad_types_digits_and_plus_and_email_types_lower_case() -> None:
     assert type_keys(PHONE, "+447700900123") == "+447700900123"
     assert type_keys(EMAIL, "ada@example.org") == "ada@example.org"
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1024, 600)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_every_key_label_is_drawn_whole_inside_its_key(size: tuple[int, int]) -> None:
+    os.environ["SDL_VIDEODRIVER"] = "dummy"
+    pygame.display.init()
+    try:
+        KIOSK_FRAMES.mkdir(parents=True, exist_ok=True)
+        for theme in THEMES:
+            metrics = theme.metrics(*size)
+            for keyboard in KEYBOARDS:
+                for page in keyboard.pages:
+                    frame = pygame.Surface(size)
+                    frame.fill(theme.background)
+                    placed = layout(keyboard, page, keyboard_area(*size), metrics)
+                    labels = draw.keyboard(frame, placed, theme, metrics)
+                    for (key, rect), label in zip(placed, labels, strict=True):
+                        assert rect.contains(label), (keyboard.name, key.label, theme.name)
+                        assert label.height >= metrics.body_px * 0.6, (keyboard.name, key.label)
+                    name = f"keyboard-{keyboard.name}-{page}-{theme.name.split(',')[0]}"
+                    pygame.image.save(frame, KIOSK_FRAMES / f"{name}-{size[0]}x{size[1]}.png")
+    finally:
+        pygame.display.quit()
