@@ -2,15 +2,16 @@
 cancelling and promoting, for the website, the kiosk and the SMS webhook alike.
 
 A frontend names who asks with a :class:`Client` and translates the
-:mod:`storage.errors` the rules raise into its own answers::
+:mod:`storage.errors` the rules raise into its own answers, in the words :func:`explain`
+gives every frontend alike::
 
-    from signups import Client, sign_up
+    from signups import Client, explain, sign_up
     from storage.errors import Refused, Unreachable
 
     try:
         result = sign_up(store, Client.kiosk("kiosk-1"), option_id, "Ada", "+15551234567")
     except Refused as refused:      # full, closed, already signed up, a field that is wrong
-        show_refusal(refused)
+        show_refusal(explain(refused))
     except Unreachable:             # Cassandra out of reach: keep the form, try again
         show_try_again()
     else:
@@ -31,6 +32,7 @@ from signups.rules import (
     upcoming,
     upcoming_with_options,
 )
+from signups.wording import explain
 
 __all__ = [
     "Channel",
@@ -39,6 +41,7 @@ __all__ = [
     "cancel",
     "details",
     "event_with_options",
+    "explain",
     "look_up",
     "new_key",
     "promote",

@@ -16,9 +16,9 @@ import tornado.web
 from tornado.ioloop import IOLoop
 
 from node.context import NodeContext
+from signups import wording
 from storage.admin_sessions import SESSION_S
 from storage.errors import (
-    AlreadySignedUp,
     CassandraUnavailable,
     ClosedError,
     Conflict,
@@ -260,39 +260,24 @@ def error_message(status_code: int, kwargs: dict[str, Any]) -> str:
     return _STATUS_MESSAGES.get(status_code, "The request was refused.")
 
 
-def sentence(text: str) -> str:
-    """``text`` as a sentence: its first letter upper-case (the rest kept), a full stop."""
-    return text[:1].upper() + text[1:] + "."
-
-
 def refusal(error: StorageError) -> Refusal:
-    """The refusal a storage error means for the person who asked."""
+    """The refusal a storage error means for the person who asked: its HTTP status, and the
+    sentence every frontend shows for it (:func:`signups.wording.explain`)."""
+    return Refusal(_status(error), wording.explain(error))
+
+
+def _status(error: StorageError) -> int:
     if isinstance(error, ValidationError):
-        field = error.field.replace("_", " ").capitalize()
-        return Refusal(400, f"{field} {error.message}.")
+        return 400
     if isinstance(error, NotFound):
-        return Refusal(404, f"There is {error}.")
-    if isinstance(error, FullError):
-        return Refusal(409, "That option is full.")
-    if isinstance(error, ClosedError):
-        return Refusal(409, "Sign-ups for this event are closed.")
-    if isinstance(error, AlreadySignedUp):
-        return Refusal(
-            409,
-            "That phone number or e-mail is already signed up for this option. If you no "
-            "longer have its reference code, ask the organisers.",
-        )
-    if isinstance(error, Conflict):
-        return Refusal(409, sentence(str(error)))
+        return 404
+    if isinstance(error, FullError | ClosedError | Conflict):
+        return 409
     if isinstance(error, Throttled):
-        return Refusal(
-            429, f"Too many failed attempts; try again in {int(error.wait_s) // 60 + 1} min."
-        )
-    if isinstance(error, NotConnected):
-        return Refusal(503, "The database is out of reach; please try again shortly.")
-    if isinstance(error, CassandraUnavailable):
-        return Refusal(503, "The database did not answer in time; please try again.")
-    return Refusal(500, "Something went wrong on our side; please try again.")
+        return 429
+    if isinstance(error, NotConnected | CassandraUnavailable):
+        return 503
+    return 500
 
 
 class AdminHandler(BaseHandler):

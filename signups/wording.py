@@ -1,0 +1,56 @@
+"""What a refused or failed request means, in words for the person who asked.
+
+Every frontend shows the same sentence for the same outcome (the website's pages and API, the
+kiosk's screens, the SMS replies): :func:`explain`. A frontend only adds what is its own, such
+as an HTTP status or a button to try again.
+
+    >>> from storage.errors import FullError
+    >>> explain(FullError("only 0 seat(s) left and there is no waitlist"))
+    'That option is full.'
+"""
+
+from __future__ import annotations
+
+from storage.errors import (
+    AlreadySignedUp,
+    CassandraUnavailable,
+    ClosedError,
+    Conflict,
+    FullError,
+    NotConnected,
+    NotFound,
+    StorageError,
+    Throttled,
+    ValidationError,
+)
+
+
+def explain(error: StorageError) -> str:
+    """The sentence that tells a member what ``error`` means for them."""
+    if isinstance(error, ValidationError):
+        return f"{error.field.replace('_', ' ').capitalize()} {error.message}."
+    if isinstance(error, NotFound):
+        return f"There is {error}."
+    if isinstance(error, FullError):
+        return "That option is full."
+    if isinstance(error, ClosedError):
+        return "Sign-ups for this event are closed."
+    if isinstance(error, AlreadySignedUp):
+        return (
+            "That phone number or e-mail is already signed up for this option. If you no "
+            "longer have its reference code, ask the organisers."
+        )
+    if isinstance(error, Conflict):
+        return sentence(str(error))
+    if isinstance(error, Throttled):
+        return f"Too many failed attempts; try again in {int(error.wait_s) // 60 + 1} min."
+    if isinstance(error, NotConnected):
+        return "The database is out of reach; please try again shortly."
+    if isinstance(error, CassandraUnavailable):
+        return "The database did not answer in time; please try again."
+    return "Something went wrong on our side; please try again."
+
+
+def sentence(text: str) -> str:
+    """``text`` as a sentence: its first letter upper-case (the rest kept), a full stop."""
+    return text[:1].upper() + text[1:] + "."
