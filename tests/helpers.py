@@ -230,6 +230,12 @@ def make_event(
     return event, store.events.add_option(event.event_id, "Main", capacity, waitlist)
 
 
+def new_phone() -> str:
+    """A phone number no other test (or earlier run) uses: guesses are counted per contact."""
+    exchange = secrets.choice("23456789")  # a North American exchange starts with 2-9
+    return f"+1555{exchange}" + "".join(secrets.choice("0123456789") for _ in range(6))
+
+
 # Real node processes.
 
 REPO = Path(__file__).resolve().parent.parent

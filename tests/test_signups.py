@@ -13,13 +13,7 @@ from signups import Client, links
 from storage.errors import AlreadySignedUp, Conflict, NotFound, Throttled
 from storage.registrations import new_code
 from storage.store import Store
-from tests.helpers import make_event
-
-
-def new_phone() -> str:
-    """A phone number no other test (or earlier run) uses: guesses are counted per contact."""
-    exchange = secrets.choice("23456789")  # a North American exchange starts with 2-9
-    return f"+1555{exchange}" + "".join(secrets.choice("0123456789") for _ in range(6))
+from tests.helpers import make_event, new_phone
 
 
 def test_a_kiosk_sign_up_is_shown_again_to_its_own_key_only(store: Store, short_code: str) -> None:
