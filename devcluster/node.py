@@ -228,10 +228,7 @@ class LocalNode:
         that (logback rolled it over to an archive, as it does on the first line of a day)."""
         try:
             with open(self.log_file, "rb") as log:
-                if log.seek(0, os.SEEK_END) >= offset:
-                    log.seek(offset)
-                else:
-                    log.seek(0)
+                log.seek(offset if log.seek(0, os.SEEK_END) >= offset else 0)
                 return log.read().decode("utf-8", "replace")
         except FileNotFoundError:
             return ""

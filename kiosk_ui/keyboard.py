@@ -125,9 +125,12 @@ def layout(
     ``metrics.key_px`` (the area is too small for this keyboard)."""
     rows = keyboard.pages[page]
     gap = metrics.gap_px
-    widest = max(sum(key.units for key in row) for row in rows)
-    most_keys = max(len(row) for row in rows)
-    unit = min((area.width - gap * (most_keys - 1)) // widest, 2 * metrics.target_px)
+    widest = max(sum(key.units for key in row) for row in rows)  # in keys of one unit
+
+    def span(units: int) -> int:  # the width of ``units`` unit keys side by side
+        return units * unit + gap * (units - 1)
+
+    unit = min((area.width - gap * (widest - 1)) // widest, 2 * metrics.target_px)
     height = min((area.height - gap * (len(rows) - 1)) // len(rows), 2 * metrics.target_px)
     if min(unit, height) < metrics.key_px:
         raise ValueError(
@@ -137,13 +140,11 @@ def layout(
     placed = []
     top = area.top + (area.height - len(rows) * height - (len(rows) - 1) * gap) // 2
     for index, row in enumerate(rows):
-        row_width = sum(key.units * unit for key in row) + gap * (len(row) - 1)
-        left = area.left + (area.width - row_width) // 2
+        left = area.left + (area.width - span(sum(key.units for key in row))) // 2
         y = top + index * (height + gap)
         for key in row:
-            width = key.units * unit + gap * (key.units - 1)
-            placed.append((key, pygame.Rect(left, y, width, height)))
-            left += width + gap
+            placed.append((key, pygame.Rect(left, y, span(key.units), height)))
+            left += span(key.units) + gap
     return placed
 
 

@@ -41,7 +41,7 @@ def explain(error: StorageError) -> str:
             "longer have its reference code, ask the organisers."
         )
     if isinstance(error, Conflict):
-        return sentence(str(error))
+        return _sentence(str(error))
     if isinstance(error, Throttled):
         return f"Too many failed attempts; try again in {int(error.wait_s) // 60 + 1} min."
     if isinstance(error, NotConnected):
@@ -51,6 +51,6 @@ def explain(error: StorageError) -> str:
     return "Something went wrong on our side; please try again."
 
 
-def sentence(text: str) -> str:
+def _sentence(text: str) -> str:
     """``text`` as a sentence: its first letter upper-case (the rest kept), a full stop."""
     return text[:1].upper() + text[1:] + "."
