@@ -1,12 +1,13 @@
 """Start a Gather node, or attach an operator shell to a running one.
 
-python run_node.py NAME [--config cluster.yaml]
+python run_node.py NAME [--config cluster.yaml] [--windowed]
 python run_node.py --attach NAME [-c "COMMAND"] [--config cluster.yaml]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from config import cluster as cluster_config
@@ -21,6 +22,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", help="path of cluster.yaml (default: the repository's)")
     parser.add_argument("--attach", metavar="NAME", help="attach a shell to the running node NAME")
     parser.add_argument("-c", dest="command", help="with --attach: run COMMAND and exit")
+    parser.add_argument(
+        "--windowed",
+        action="store_true",
+        help="a kiosk node shows its screens in a window, not fullscreen (development)",
+    )
     args = parser.parse_args(argv)
     if bool(args.name) == bool(args.attach):
         parser.error("give either a node NAME to start or --attach NAME")
@@ -41,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         from node import process
 
+        if args.windowed:
+            os.environ.setdefault("GATHER_KIOSK_DISPLAY", "windowed")
         return process.run(config, target)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -23,7 +23,7 @@ from uuid import UUID
 
 import signups
 from signups import Client
-from storage.errors import Refused, Unreachable, ValidationError
+from storage.errors import NotConnected, Refused, Unreachable, ValidationError
 from storage.registrations import MAX_PARTY_SIZE, Registration
 from storage.store import Store
 
@@ -74,9 +74,12 @@ class SignupForm:
         """The stepper: one more or one fewer, from 1 to the largest party."""
         self.party_size = min(MAX_PARTY_SIZE, max(1, self.party_size + by))
 
-    def confirm(self, store: Store, node: str) -> Signed | Refusal:
-        """Sign up as the form says, from kiosk ``node``."""
+    def confirm(self, store: Store | None, node: str) -> Signed | Refusal:
+        """Sign up as the form says, from kiosk ``node`` (``store`` None: the node is not
+        connected to Cassandra, a refusal to try again)."""
         try:
+            if store is None:
+                raise NotConnected(f"kiosk {node} is not connected to Cassandra")
             result = signups.sign_up(
                 store,
                 Client.kiosk(node),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import signal
 import subprocess
 import sys
@@ -23,6 +24,19 @@ from config.cluster import ClusterConfig, NodeConfig
 
 RUN_NODE = Path(__file__).resolve().parent.parent / "run_node.py"
 RESTART_PAUSE_S = 2.0
+DISPLAY_VARIABLES = ("DISPLAY", "WAYLAND_DISPLAY")
+
+
+def kiosk_display() -> tuple[dict[str, str], str]:
+    """How a kiosk node started here shows its screens: the environment it gets, and the
+    sentence that says so. In a window when this machine has a display, else headless."""
+    shown = next((os.environ[v] for v in DISPLAY_VARIABLES if os.environ.get(v)), None)
+    if shown is not None:
+        return {"GATHER_KIOSK_DISPLAY": "windowed"}, f"in a window on display {shown}"
+    return (
+        {"SDL_VIDEODRIVER": "dummy"},
+        "headless (no display here): see its screen on /admin/cluster or with the shell's screen",
+    )
 
 
 def local_nodes(config: ClusterConfig) -> list[NodeConfig]:
@@ -61,7 +75,13 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     command = [sys.executable, str(RUN_NODE)] + (["--config", args.config] if args.config else [])
-    processes = {node.name: subprocess.Popen([*command, node.name]) for node in nodes}
+    kiosk_env, kiosk_shown = kiosk_display()
+
+    def start(node: NodeConfig) -> subprocess.Popen[bytes]:
+        extra = kiosk_env if "kiosk" in node.roles else {}
+        return subprocess.Popen([*command, node.name], env={**os.environ, **extra})
+
+    processes = {node.name: start(node) for node in nodes}
     for node in nodes:
         roles = ", ".join(node.roles)
         print(
@@ -69,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         if node.http_port is not None:
             print(f"  website: http://{node.host}:{node.http_port}/  (management UI: /admin)")
+        if "kiosk" in node.roles:
+            print(f"  kiosk screens: {kiosk_shown}")
     print("attach a shell with: .venv/bin/python run_node.py --attach NAME; Ctrl-C stops all")
     while not stopping:
         time.sleep(0.5)
@@ -77,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             if code is not None and not stopping:
                 print(f"node {node.name} exited with status {code}; restarting", file=sys.stderr)
                 time.sleep(RESTART_PAUSE_S)
-                processes[node.name] = subprocess.Popen([*command, node.name])
+                processes[node.name] = start(node)
     for node in reversed(nodes):
         process = processes[node.name]
         process.terminate()

@@ -31,6 +31,7 @@ from signups.rules import (
     signing_up,
     upcoming,
     upcoming_with_options,
+    waitlist_position,
 )
 from signups.wording import explain
 
@@ -49,4 +50,5 @@ __all__ = [
     "signing_up",
     "upcoming",
     "upcoming_with_options",
+    "waitlist_position",
 ]

@@ -28,3 +28,9 @@ def proof(cookie: bytes, ref: str) -> str:
 def is_proof(cookie: bytes, ref: str, candidate: str) -> bool:
     """Whether ``candidate`` is the proof of ``ref`` (compared in constant time)."""
     return hmac.compare_digest(proof(cookie, ref).encode(), candidate.strip().lower().encode())
+
+
+def registration_path(cookie: bytes, ref: str) -> str:
+    """The path of ``ref``'s page with its proof (``/registrations/REF?proof=...``): where a
+    sign-up on the website is sent, and what the kiosk's QR code opens under the public URL."""
+    return f"/registrations/{ref}?proof={proof(cookie, ref)}"

@@ -182,6 +182,15 @@ def cancel(store: Store, client: Client, ref: str, contact: str) -> Registration
     return store.registrations.cancel(found[0].ref).registration
 
 
+def waitlist_position(store: Store, registration: Registration) -> int | None:
+    """Where a waitlisted registration stands on its option's waitlist (1: the next to be
+    given a seat); None when it is not waitlisted."""
+    if registration.status != "waitlisted":
+        return None
+    waiting = store.registrations.registrations(registration.option_id, "waitlisted")
+    return 1 + sum(1 for other in waiting if other.number < registration.number)
+
+
 def promote(store: Store, ref: str) -> Registration:
     """Give the first of an option's waitlist a seat by making room for its party (raising
     the option's capacity); :class:`Conflict` unless ``ref`` is first on the waitlist."""

@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -25,6 +26,10 @@ import yaml
 
 from actors import DomainError, Failure, GatherActor, Reason
 from config import cluster as cluster_config
+from config.cluster import ClusterConfig, NodeConfig
+from kiosk_ui.cache import AssetCache, KioskContent
+from node.context import NodeContext
+from node.logbuffer import LogBuffer
 from storage.errors import FullError, Throttled, ValidationError
 from storage.events import Event, SignupOption
 from storage.store import Store
@@ -413,3 +418,76 @@ PNG = (
     b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00"
     b"\x00\x00IEND\xaeB`\x82"
 )
+
+
+# Changing a running cluster's cluster.yaml.
+
+
+def edit_config(nodes: NodeProcesses, change: Callable[[dict[str, Any]], None]) -> None:
+    """Apply ``change`` to the document of ``nodes``' cluster.yaml, write it back and load it
+    again into ``nodes.config`` (running nodes see it at a reload or a restart)."""
+    document = yaml.safe_load(nodes.config_path.read_text())
+    change(document)
+    nodes.config_path.write_text(yaml.safe_dump(document))
+    nodes.config = cluster_config.load(nodes.config_path)
+
+
+# A kiosk's content in this process.
+
+KIOSK = "kiosk-test"
+"""The kiosk id (and node name) kiosk tests configure and sign up from."""
+KIOSK_COOKIE = b"kiosk tests' cluster cookie"
+
+
+@contextmanager
+def kiosk_content(config: ClusterConfig, store: Store) -> Iterator[KioskContent]:
+    """The content of kiosk :data:`KIOSK` from a real asset cache on ``store``, in a
+    folder of its own, once its first catalog has been fetched."""
+    context = NodeContext(
+        config=config,
+        node=NodeConfig(KIOSK, "127.0.0.1", 0, ("kiosk",)),
+        cookie=KIOSK_COOKIE,
+        logs=LogBuffer(),
+        store=store,
+    )
+    with tempfile.TemporaryDirectory(prefix="kiosk-") as folder:
+        spec = ChildSpec("cache", AssetCache, kwargs={"context": context, "folder": Path(folder)})
+        with running([spec]) as tree:
+            content: KioskContent = tree.registry.ask("root/cache", "content")
+            wait_until(lambda: not content.catalog.offline, what="the kiosk's first catalog")
+            yield content
+
+
+# Kiosk.
+
+
+def picture(width: int, height: int, colour: tuple[int, int, int], alpha: bool = False) -> bytes:
+    """A PNG of ``width`` x ``height`` pixels in ``colour``, with a band of noise along its
+    top (so that it weighs like a picture, not like a flat fill). With ``alpha``, its corners
+    are transparent."""
+    import io
+    import random
+
+    import pygame
+
+    surface = pygame.Surface((width, height), pygame.SRCALPHA if alpha else 0, 32)
+    surface.fill(colour)
+    band = max(1, height // 16)
+    noise = pygame.image.frombuffer(random.randbytes(width * band * 3), (width, band), "RGB")
+    surface.blit(noise, (0, 0))
+    if alpha:
+        corner = (max(1, width // 8), max(1, height // 8))
+        for x, y in ((0, 0), (width - corner[0], 0), (0, height - corner[1])):
+            surface.fill((0, 0, 0, 0), pygame.Rect((x, y), corner))
+    data = io.BytesIO()
+    pygame.image.save(surface, data, "picture.png")
+    return data.getvalue()
+
+
+def kiosk_context(config: ClusterConfig, name: str, store: Store | None) -> NodeContext:
+    """A NodeContext for a kiosk node ``name`` (its kiosk id) with ``store`` (None: as if
+    Cassandra were out of reach)."""
+    node = NodeConfig(name=name, host="127.0.0.1", port=0, roles=("kiosk",))
+    return NodeContext(
+        config=config, node=node, cookie=secrets.token_bytes(16), logs=LogBuffer(), store=store
+    )

@@ -91,9 +91,8 @@ class SignupHandler(BaseHandler):
                 error=exc.message,
             )
             return
-        ref = result.registration.ref
-        proof = links.proof(self.context.cookie, ref)
-        self.redirect(f"/registrations/{ref}?proof={proof}", status=303)
+        path = links.registration_path(self.context.cookie, result.registration.ref)
+        self.redirect(path, status=303)
 
 
 class RegistrationHandler(BaseHandler):

@@ -1,0 +1,87 @@
+"""What several screens draw alike: the top bar (Back, the title, the large-text switch),
+the row of buttons along the bottom, and the words for dates and seats.
+
+UI thread only, like every screen.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pygame
+
+from kiosk_ui.canvas import Action, Canvas
+from kiosk_ui.catalog import EventCard, OptionCard
+from kiosk_ui.screens import Kiosk
+
+LARGE_ON = "Larger text"
+LARGE_OFF = "Standard text"
+
+
+def top_bar(
+    canvas: Canvas, kiosk: Kiosk, title: str, back: Action | None = None, back_label: str = "Back"
+) -> pygame.Rect:
+    """The bar across the top; returns the area below it, inset by the gap."""
+    m = canvas.metrics
+    area = canvas.area
+    height = m.target_px + 2 * m.gap_px
+    canvas.panel(pygame.Rect(0, 0, area.width, height))
+    left = m.gap_px
+    if back is not None:
+        width = 3 * m.target_px
+        canvas.button(pygame.Rect(left, m.gap_px, width, m.target_px), back_label, back)
+        left += width + m.gap_px
+    switch_width = 4 * m.target_px
+    switch = pygame.Rect(area.width - m.gap_px - switch_width, m.gap_px, switch_width, m.target_px)
+    canvas.button(switch, LARGE_OFF if kiosk.large else LARGE_ON, kiosk.toggle_large)
+    canvas.text(
+        title,
+        (left + m.gap_px, height // 2),
+        size_px=m.heading_px * 3 // 4,
+        width=switch.left - left - 2 * m.gap_px,
+        anchor="midleft",
+    )
+    return pygame.Rect(
+        m.gap_px, height + m.gap_px, area.width - 2 * m.gap_px, area.height - height - 2 * m.gap_px
+    )
+
+
+def bottom_row(canvas: Canvas, area: pygame.Rect, height: int | None = None) -> pygame.Rect:
+    """The strip along the bottom of ``area`` where a screen's main buttons go."""
+    height = height or canvas.metrics.target_px
+    return pygame.Rect(area.left, area.bottom - height, area.width, height)
+
+
+def when(card: EventCard) -> str:
+    """The event's day and time in its own time zone: ``Sun 6 Dec, 10:30``."""
+    return _day_and_time(card.local_start())
+
+
+def when_long(card: EventCard) -> str:
+    """Day, start and end: ``Sunday 6 December 2026, 10:30 to 12:00``."""
+    start = card.local_start()
+    end = card.ends_at.astimezone(start.tzinfo)
+    last = f"{end:%H:%M}" if end.date() == start.date() else _day_and_time(end)
+    return f"{start:%A} {start.day} {start:%B %Y, %H:%M} to {last}"
+
+
+def _day_and_time(moment: datetime) -> str:
+    return f"{moment:%a} {moment.day} {moment:%b, %H:%M}"
+
+
+def event_availability(card: EventCard) -> str:
+    """How an event stands, as its card on Welcome says it."""
+    if card.state == "open":
+        return _seats(card.seats_left)
+    return {"waitlist": "Full: waitlist open", "full": "Full", "closed": "Closed"}[card.state]
+
+
+def option_availability(option: OptionCard) -> str:
+    """How one option stands, as its button on the event screen says it."""
+    if option.state == "open":
+        return _seats(option.free)
+    return {"waitlist": "full: join the waitlist", "full": "full", "closed": "closed"}[option.state]
+
+
+def _seats(count: int) -> str:
+    return "1 seat left" if count == 1 else f"{count} seats left"
