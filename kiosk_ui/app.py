@@ -248,6 +248,7 @@ class KioskApp:
             "buttons": [
                 [label, rect.x, rect.y, rect.width, rect.height] for label, rect in buttons
             ],
+            "images": [] if canvas is None else [f"{r.asset_id}:{r.version}" for r in canvas.shown],
         }
 
     # -- inside -----------------------------------------------------------------------------

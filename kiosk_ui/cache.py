@@ -71,7 +71,7 @@ from kiosk_ui.catalog import (
     write_atomically,
 )
 from node.context import NodeContext
-from node.notices import AssetChanged, KioskChanged
+from node.notices import AssetChanged, EventChanged, KioskChanged
 from storage.errors import CorruptData, NotFound, StorageError, Unreachable
 from storage.store import Store
 
@@ -632,6 +632,9 @@ class AssetCache(GatherActor):
                 self._refresh_catalog()
             case KioskChanged():
                 pass  # another kiosk's
+            case EventChanged(event_id=event_id):
+                if any(str(card.event_id) == event_id for card in self.content.catalog.events):
+                    self._refresh_catalog()
             case _:
                 log.warning("%s: unexpected message %r ignored", self.path, message)
         return None
@@ -725,19 +728,23 @@ class AssetCache(GatherActor):
         )
 
     def _publish(self, catalog: Catalog) -> None:
-        """Show ``catalog``: its images served (the old ones dropped), fetched ahead, the
-        files of others removed, and the catalog saved if its content changed."""
+        """Show ``catalog``: only its images served, the files of others removed (before the
+        UI sees it), its images fetched ahead, and the catalog saved if its content changed."""
         assets = catalog.assets
         self.images.retain(assets)
-        self.content.publish(catalog)
-        self.images.prefetch(assets)
         try:
             self.files.prune(assets)
-            if self._saved is None or not _same(self._saved, catalog):
-                save(catalog, self.catalog_path)
-                self._saved = catalog
         except OSError as exc:
-            log.warning("kiosk %s: the catalog could not be kept on disk: %s", self.kiosk_id, exc)
+            log.warning("kiosk %s: old images could not be removed: %s", self.kiosk_id, exc)
+        self.content.publish(catalog)
+        self.images.prefetch(assets)
+        if self._saved is None or not _same(self._saved, catalog):
+            try:
+                save(catalog, self.catalog_path)
+            except OSError as exc:
+                log.warning("kiosk %s: the catalog could not be saved: %s", self.kiosk_id, exc)
+            else:
+                self._saved = catalog
 
     def _unreachable(self, what: str, error: object) -> None:
         if self._outage is None:

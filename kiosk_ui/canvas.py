@@ -43,6 +43,8 @@ class Canvas:
         """The images this frame drew or will draw next (the cache keeps them)."""
         self.complete = True
         """False when an image this frame needs was not decoded yet."""
+        self.shown: list[AssetRef] = []
+        """The images this frame drew (decoded versions, in drawing order)."""
         self.texts: list[str] = []
         """Every line of text drawn, in order (what tests read; a frame's canvas is dropped
         with the frame)."""
@@ -148,6 +150,10 @@ class Canvas:
         if surface is None:
             self.complete = False
             return
+        if self.images.ready([(ref, size, fit)]):
+            self.shown.append(ref)
+        else:  # the older version, until this one is decoded
+            self.complete = False
         self.surface.blit(surface, surface.get_rect(center=rect.center))
 
     def want(self, ref: AssetRef | None, size: tuple[int, int], fit: Fit = "cover") -> None:

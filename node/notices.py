@@ -1,6 +1,6 @@
 """Change notices broadcast over the node link, so that every node refreshes what it caches.
 
-The web role sends them when an asset or a kiosk configuration changes; the kiosk role's
+The web role sends them when an asset, an event or a kiosk configuration changes; the kiosk role's
 cache actor (at :data:`KIOSK_CACHE`) receives them. A node without that actor logs the
 undelivered notice and goes on.
 """
@@ -26,3 +26,10 @@ class KioskChanged:
     """Kiosk ``kiosk_id``'s configuration was set or deleted."""
 
     kiosk_id: str
+
+
+@wire.message("event_changed")
+class EventChanged:
+    """Event ``event_id`` (its fields, options or open state) was changed or deleted."""
+
+    event_id: str

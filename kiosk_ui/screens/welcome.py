@@ -1,8 +1,9 @@
 """The Welcome screen: the kiosk's welcome text and its events, a page at a time.
 
-Events come in the order the kiosk's configuration gives. Each card shows the event's icon,
-title, day and time (in the event's time zone), place and seats, on an opaque panel over
-the left of the event's background image (so text keeps its contrast whatever the image).
+Events come in the order the kiosk's configuration gives; those that have ended are left
+out. Each card shows the event's icon, title, day and time (in the event's time zone), place
+and seats, on an opaque panel over the left of the event's background image (so text keeps
+its contrast whatever the image).
 Previous and Next page through them; the images of the pages either side are decoded
 ahead, so paging never waits.
 """
@@ -10,6 +11,7 @@ ahead, so paging never waits.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from uuid import UUID
 
 import pygame
@@ -89,7 +91,8 @@ class WelcomeScreen(Screen):
             )
             top = area.top + used + m.gap_px
             area = pygame.Rect(area.left, top, area.width, area.bottom - top)
-        events = catalog.events
+        now = datetime.now(UTC)
+        events = [card for card in catalog.events if card.ends_at > now]
         layout = grid(canvas, area)
         pages = max(1, -(-len(events) // layout.per_page))
         self.page = min(self.page, pages - 1)

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from node.notices import AssetChanged
+from node.notices import AssetChanged, EventChanged
 from storage import times
 from storage.assets import AssetInfo
 from storage.events import Event
@@ -71,6 +71,7 @@ class EventForm(Admin):
             if the_event is None:
                 return (await self.storage(lambda s: s.events.create(**fields))).event_id
             await self.storage(lambda s: s.events.update(the_event, **fields))
+            await self.notify(EventChanged(str(the_event)))
             return the_event
         except Refusal as exc:
             if not event_sent or exc.status_code < 500:  # the event does not use them
@@ -125,6 +126,7 @@ class EventOpenAdmin(Admin):
     async def post(self, raw_id: str) -> None:
         the_event, is_open = event_id(raw_id), self.form.checked("is_open")
         await self.storage(lambda s: s.events.set_open(the_event, is_open))
+        await self.notify(EventChanged(str(the_event)))
         self.redirect(f"/admin/events/{the_event}", status=303)
 
 
@@ -134,6 +136,7 @@ class EventDeleteAdmin(Admin):
     async def post(self, raw_id: str) -> None:
         the_event = event_id(raw_id)
         await self.storage(lambda s: s.events.delete(the_event))
+        await self.notify(EventChanged(str(the_event)))
         self.redirect("/admin/events", status=303)
 
 
@@ -161,4 +164,5 @@ class OptionsAdmin(Admin):
                     position=fields.position,
                 )
             )
+        await self.notify(EventChanged(str(the_event)))
         self.redirect(f"/admin/events/{the_event}", status=303)
