@@ -83,7 +83,7 @@ class KioskUI(GatherActor):
         if isinstance(message, ScreenRequest):
             return self._picture(message.max_bytes)
         if isinstance(message, Tap):
-            self._require_app().tap(message.x, message.y)
+            self._require_app().tap(message.x, message.y).result(PICTURE_TIMEOUT_S)
             return None
         if message == "view":
             return self._require_app().view()

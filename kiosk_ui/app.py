@@ -105,7 +105,8 @@ class KioskApp:
         self._showing: tuple[UUID, ...] = ()
         self._worker = ThreadPoolExecutor(1, thread_name_prefix=f"{node}-confirm")
         self._pending: tuple[SignupScreen, Future[Outcome]] | None = None
-        self._taps: collections.deque[tuple[float, float]] = collections.deque()
+        self._taps: collections.deque[tuple[float, float, Future[None]]] = collections.deque()
+        self._tapped: list[Future[None]] = []
         self._pictures: collections.deque[Future[tuple[pygame.Surface, str, bool]]] = (
             collections.deque()
         )
@@ -178,12 +179,16 @@ class KioskApp:
             if self.interactive_at is None and self.complete:
                 self.interactive_at = time.time()
         self._serve_pictures()
+        for done in self._tapped:
+            done.set_result(None)
+        self._tapped.clear()
         return drew
 
     def post_taps(self) -> None:
         """Post the taps :meth:`tap` queued as SDL would: a finger, then its mouse twin."""
         while self._taps:
-            x, y = self._taps.popleft()
+            x, y, done = self._taps.popleft()
+            self._tapped.append(done)
             width, height = self.window.get_size()
             pygame.event.post(
                 pygame.event.Event(
@@ -210,11 +215,14 @@ class KioskApp:
 
     # -- any thread -------------------------------------------------------------------------
 
-    def tap(self, x: float, y: float) -> None:
-        """Queue a tap at ``(x, y)`` (0..1 of the window), posted on the UI's next turn."""
+    def tap(self, x: float, y: float) -> Future[None]:
+        """Queue a tap at ``(x, y)`` (0..1 of the window), posted on the UI's next turn; the
+        future is done once that turn has handled it and drawn what it changed."""
         if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
             raise ValueError("a tap's x and y are fractions of the window, from 0 to 1")
-        self._taps.append((x, y))
+        done: Future[None] = Future()
+        self._taps.append((x, y, done))
+        return done
 
     def request_picture(self) -> Future[tuple[pygame.Surface, str, bool]]:
         """A picture of the screen (masked where it must be), its name and whether it was

@@ -2,7 +2,8 @@
 
 After the handshake a peer sends tells, asks and heartbeats, and a shell sends commands;
 each is handed to this node's :class:`Delivery`, and each answer goes back on the same
-connection. A peer silent for ``down_after_s`` is dropped (its heartbeats stopped).
+connection. A peer silent for ``down_after_s`` is dropped (its heartbeats stopped), and so
+is a peer taken out of the peer set (:meth:`Acceptor.set_peers`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class Delivery(Protocol):
 
 
 class Acceptor:
-    """Authenticates and serves every connection this node accepts."""
+    """Authenticates and serves every connection this node accepts (loop thread only)."""
 
     def __init__(
         self,
@@ -50,19 +51,32 @@ class Acceptor:
         self._delivery = delivery
         self._settings = settings
         self._loop = loop
-        self._inbound: set[asyncio.StreamWriter] = set()
+        self._inbound: dict[asyncio.StreamWriter, str | None] = {}
+        """Every accepted connection, with its peer's name once one authenticated on it."""
+
+    def set_peers(self, peers: Container[str]) -> None:
+        """Accept only ``peers`` from now on; close the connections of any other peer."""
+        self._peers = peers
+        for writer, peer in list(self._inbound.items()):
+            if peer is not None and peer not in peers:
+                log.info("closing the connection of %s: no longer a peer", peer)
+                writer.close()
 
     async def accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Serve one accepted connection until it ends (``asyncio.start_server``'s callback)."""
         address = writer.get_extra_info("peername")
-        self._inbound.add(writer)
+        self._inbound[writer] = None
         try:
-            _, purpose = await asyncio.wait_for(
+            peer, purpose = await asyncio.wait_for(
                 handshake.server_handshake(
                     reader, writer, self._cookie, self._own_name, self._peers
                 ),
                 handshake.HANDSHAKE_TIMEOUT_S,
             )
+            if purpose == "peer":
+                if peer not in self._peers:
+                    raise handshake.HandshakeError(f"{peer!r} was removed during its handshake")
+                self._inbound[writer] = peer
             await self._serve(purpose, reader, writer)
         except handshake.HandshakeError as exc:
             log.warning("refused connection from %s: %s", address, exc)
@@ -71,7 +85,7 @@ class Acceptor:
         except Exception:
             log.exception("dropped connection from %s after an unexpected error", address)
         finally:
-            self._inbound.discard(writer)
+            self._inbound.pop(writer, None)
             writer.close()
 
     def close_all(self) -> None:
@@ -142,7 +156,10 @@ class Acceptor:
             except (TypeError, ValueError, OverflowError) as exc:
                 log.warning("answer to %s %r cannot be sent: %s", kind, request_id, exc)
                 frame = encode([kind, request_id, False, ["UnsendableAnswer", str(exc)]])
-            self._loop.call_soon_threadsafe(_write_unless_closed, writer, frame)
+            try:
+                self._loop.call_soon_threadsafe(_write_unless_closed, writer, frame)
+            except RuntimeError:  # the link has stopped (its loop closed): nobody to answer
+                log.info("answer to %s %r dropped: the link has stopped", kind, request_id)
 
         return send
 

@@ -14,6 +14,10 @@ peer (a frozen host) after ``down_after_s``; so a node learns that a peer is gon
 ``down_after_s + heartbeat_s`` (3 s with the defaults). It then redials with backoff and
 announces the peer up again as soon as it answers.
 
+The peer set can change while the link runs (:meth:`NodeLink.set_peers`, for a reload of
+cluster.yaml): a new peer is dialled, a removed one is disconnected and refused from then on,
+and one whose address changed is redialled at the new one.
+
 Frames after the handshake (see node/handshake.py; errors in answers: node/errors.py):
 
     ["tell", path, message]            ["ask", id, path, message, timeout_s]
@@ -42,6 +46,9 @@ from node.outbound import Outbound, resolver
 from node.peers import Announcer, NodeEvent, PeerState
 from node.settings import READ_SIZE, LinkSettings
 
+SET_PEERS_TIMEOUT_S = 10.0
+"""How long :meth:`NodeLink.set_peers` waits for the loop to apply a new peer set."""
+
 __all__ = [
     "Delivery",
     "LinkError",
@@ -57,7 +64,11 @@ log = logging.getLogger("gather.link")
 
 
 class NodeLink:
-    """This node's end of the node link."""
+    """This node's end of the node link.
+
+    ``_peers`` (name -> :class:`Outbound`, in cluster.yaml's order) is only ever replaced,
+    on the loop, never changed in place: any thread may read or iterate the dict it got.
+    """
 
     def __init__(
         self,
@@ -76,10 +87,11 @@ class NodeLink:
         self.settings = settings or LinkSettings()
         self._loop = uvloop.new_event_loop()
         self._peers = {
-            peer: Outbound(PeerState(peer, h, p), self._loop)
-            for peer, (h, p) in peers.items()
+            peer: self._new_outbound(peer, address)
+            for peer, address in peers.items()
             if peer != name
         }
+        self._diallers: dict[str, asyncio.Task[None]] = {}
         self._ask_ids = itertools.count(1)
         self._announcer = Announcer()
         self._dialler = Dialler(name, cookie, self.settings, self._announcer.announce)
@@ -127,7 +139,7 @@ class NodeLink:
             self._started.set()
             return
         for outbound in self._peers.values():
-            self._spawn(self._dialler.keep_connected(outbound))
+            self._dial(outbound)
         self._started.set()
         self._loop.run_forever()
         self._loop.close()
@@ -140,10 +152,67 @@ class NodeLink:
         self._acceptor.close_all()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = self._loop.create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _new_outbound(self, peer: str, address: tuple[str, int]) -> Outbound:
+        return Outbound(PeerState(peer, *address), self._loop)
+
+    def _dial(self, outbound: Outbound) -> None:
+        """Keep ``outbound``'s peer connected from now on (loop thread)."""
+        self._diallers[outbound.state.name] = self._spawn(self._dialler.keep_connected(outbound))
+
+    # -- changing the peers -----------------------------------------------------------------
+
+    def set_peers(self, peers: dict[str, tuple[str, int]]) -> None:
+        """Make ``peers`` (name -> (host, port); this node's own entry is ignored) the peer
+        set: dial the new ones, disconnect and refuse the removed ones, redial the ones whose
+        address changed. Thread-safe, but not from the link's own thread (a node event
+        subscriber): it returns once the loop has applied the change.
+
+        Raises :class:`LinkError` when the link is not running.
+        """
+        wanted = {peer: address for peer, address in peers.items() if peer != self.name}
+        if threading.current_thread() is self._thread:
+            raise LinkError("set_peers waits for the link's loop: call it from another thread")
+        if not self._thread.is_alive():
+            raise LinkError("the node link is not running")
+        try:
+            applying = asyncio.run_coroutine_threadsafe(self._set_peers(wanted), self._loop)
+        except RuntimeError:  # the loop closed since
+            raise LinkError("the node link is not running") from None
+        applying.result(SET_PEERS_TIMEOUT_S)
+
+    async def _set_peers(self, wanted: dict[str, tuple[str, int]]) -> None:
+        current = self._peers
+        kept = {
+            peer: outbound
+            for peer, outbound in current.items()
+            if wanted.get(peer) == (outbound.state.host, outbound.state.port)
+        }
+        dropped = [peer for peer in current if peer not in kept]
+        peers = {
+            peer: kept.get(peer) or self._new_outbound(peer, address)
+            for peer, address in wanted.items()
+        }
+        self._peers = peers
+        self._acceptor.set_peers(peers)
+        stopping = [self._diallers.pop(peer) for peer in dropped if peer in self._diallers]
+        for task in stopping:
+            task.cancel()
+        await asyncio.gather(*stopping, return_exceptions=True)
+        for peer in dropped:
+            if peer not in peers:
+                log.info("node %s removed from the link", peer)
+        for peer, outbound in peers.items():
+            if peer not in kept:
+                state = outbound.state
+                how = "moved, redialling" if peer in current else "added, dialling"
+                log.info("node %s %s it at %s:%d", peer, how, state.host, state.port)
+                self._dial(outbound)
 
     # -- sending ----------------------------------------------------------------------------
 

@@ -1,20 +1,98 @@
 """The operator shell's commands, run on the node; each answers with plain data.
 
-``node/shell.py`` sends ``[name, args]`` over the link and turns the answer into text.
+``node/shell.py`` sends ``[name, args]`` over the link and turns the answer into text. The
+asking side of a kiosk's screen picture (:func:`request_screen`, :func:`screen_image`) is
+here too: the shell's ``screen`` and the management UI's cluster page share it.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import dataclasses
 import time
 from typing import TYPE_CHECKING, Any
 
 from actors.errors import InvalidOperation
 from node.context import NodeContext
 from node.diagnostics import Ping
+from node.errors import LinkError, PeerUnavailable
+from node.screens import DEFAULT_MAX_BYTES, KIOSK_UI, ScreenImage, ScreenRequest, Tap
 from supervision.introspection import ActorInfo
 
 if TYPE_CHECKING:
     from node.link import NodeLink
+
+SCREEN_TIMEOUT_S = 10.0
+"""How long the shell waits for a kiosk's picture (it is drawn, scaled and compressed)."""
+SCREEN_TYPES = {"image/png": "png", "image/jpeg": "jpg"}
+"""The pictures a kiosk may answer with, and their file name extensions."""
+MIN_SCREEN_BYTES = 1024
+"""The smallest ``max_bytes`` an operator may ask for."""
+
+
+def screen_limit(context: NodeContext) -> int:
+    """What a picture is squeezed into by default: a quarter of the link's frame limit, at
+    most :data:`node.screens.DEFAULT_MAX_BYTES`."""
+    return min(context.config.link.max_frame_bytes // 4, DEFAULT_MAX_BYTES)
+
+
+def kiosk_node(context: NodeContext, node: str | None) -> str:
+    """``node`` (this node when None), checked to be a kiosk of cluster.yaml; raises
+    :class:`InvalidOperation` naming what it is not."""
+    target = node or context.name
+    entry = context.config.nodes.get(target)
+    if entry is None:
+        raise InvalidOperation(f"no node named {target!r} in cluster.yaml")
+    if "kiosk" not in entry.roles:
+        roles = ", ".join(entry.roles) or "none"
+        raise InvalidOperation(f"node {target} has no kiosk role (its roles: {roles})")
+    return target
+
+
+def request_screen(
+    context: NodeContext,
+    node: str | None = None,
+    max_bytes: int | None = None,
+    timeout: float = SCREEN_TIMEOUT_S,
+) -> concurrent.futures.Future[Any]:
+    """Ask the kiosk UI of ``node`` (this node when None) for a picture of its screen of at
+    most ``max_bytes`` (by default :func:`screen_limit`); the future of the answer, for
+    :func:`screen_image`. Thread-safe; it does not wait.
+
+    Raises :class:`InvalidOperation` for a node not in cluster.yaml, one without the kiosk
+    role or a ``max_bytes`` out of range, and :class:`PeerUnavailable` for a node that is down.
+    """
+    target = kiosk_node(context, node)
+    config = context.config
+    limit = screen_limit(context)
+    if max_bytes is not None:
+        ceiling = config.link.max_frame_bytes // 2
+        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int):
+            raise InvalidOperation(f"max_bytes: expected a whole number, got {max_bytes!r}")
+        if not MIN_SCREEN_BYTES <= max_bytes <= ceiling:
+            raise InvalidOperation(
+                f"max_bytes: expected {MIN_SCREEN_BYTES} to {ceiling} "
+                f"(half of link.max_frame_kb), got {max_bytes}"
+            )
+        limit = max_bytes
+    link = context.require_link()
+    if not link.is_up(target):
+        raise PeerUnavailable(f"node {target} is down: the link to it is not up")
+    return link.ask_future(target, KIOSK_UI, ScreenRequest(max_bytes=limit), timeout)
+
+
+def screen_image(node: str, answer: concurrent.futures.Future[Any], timeout: float) -> ScreenImage:
+    """The picture ``answer`` (from :func:`request_screen` for ``node``) brings, waiting up
+    to ``timeout``; raises what the ask raised, :class:`TimeoutError`, or
+    :class:`LinkError` for an answer that is not a PNG or JPEG picture."""
+    try:
+        image = answer.result(timeout)
+    except TimeoutError:
+        answer.cancel()
+        raise TimeoutError(f"node {node} sent no picture within {timeout:g} s") from None
+    if not isinstance(image, ScreenImage) or image.content_type not in SCREEN_TYPES:
+        raise LinkError(f"node {node} did not answer with a PNG or JPEG picture")
+    return image
 
 
 class Operator:
@@ -83,11 +161,38 @@ class Operator:
     def cmd_nodes(self) -> list[dict[str, Any]]:
         return [peer.as_data() for peer in self._link().peers()]
 
+    def cmd_reload(self) -> dict[str, Any]:
+        """Re-read cluster.yaml and apply the other nodes' entries (as SIGHUP does): the nodes
+        added, removed and changed, and the keys that need a restart."""
+        return self._context.reload().as_data()
+
+    def cmd_screen(self, node: str | None = None, max_bytes: int | None = None) -> dict[str, Any]:
+        """A picture of ``node``'s kiosk screen (this node's when None): the fields of its
+        :class:`~node.screens.ScreenImage`, ``data`` as bytes."""
+        target = node or self._context.name
+        answer = request_screen(self._context, target, max_bytes)
+        return dataclasses.asdict(screen_image(target, answer, SCREEN_TIMEOUT_S))
+
+    def cmd_tap(self, label: str, node: str | None = None) -> str:
+        """Press the button labelled ``label`` on ``node``'s kiosk screen (this node's when
+        None), as a finger would: remote help, and tests of a kiosk process."""
+        target = kiosk_node(self._context, node)
+        link = self._link()
+        view = link.ask(target, KIOSK_UI, "view", timeout=SCREEN_TIMEOUT_S)
+        found = [button for button in view["buttons"] if button[0] == label]
+        if not found:
+            shown = ", ".join(repr(button[0]) for button in view["buttons"])
+            raise InvalidOperation(
+                f"no button {label!r} on {target}'s {view['screen']} screen: {shown}"
+            )
+        _, x, y, width, height = found[-1]  # the last drawn is on top
+        screen_width, screen_height = view["size"]
+        tap = Tap((x + width / 2) / screen_width, (y + height / 2) / screen_height)
+        link.ask(target, KIOSK_UI, tap, timeout=SCREEN_TIMEOUT_S)
+        return f"tapped {label!r} on {target}'s {view['screen']} screen"
+
     def _link(self) -> NodeLink:
-        link = self._context.link
-        if link is None:
-            raise InvalidOperation("the node link is not running")
-        return link
+        return self._context.require_link()
 
     def cmd_cassandra(self) -> list[dict[str, Any]]:
         store = self._context.require_store()

@@ -11,23 +11,25 @@
 
 SIGTERM and SIGINT stop the tree in order (children in reverse order); when the root gives
 up, the process exits with status 1 so that its service manager (or ``make run``'s
-launcher) starts it again.
+launcher) starts it again. SIGHUP reloads cluster.yaml (``NodeContext.reload``, the same as
+the shell's ``reload``): the other nodes' entries apply at once, the rest at a restart.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
 import logging
 import sys
 from collections.abc import Callable
 
-from config.cluster import ROLES, ClusterConfig
+from config.cluster import ROLES, ClusterConfig, ConfigError
 from node.context import NodeContext
 from node.diagnostics import Diagnostics
 from node.logbuffer import FORMAT, LogBuffer
 from node.services import LinkActor, StorageActor
-from supervision.spec import Backoff, ChildSpec
+from supervision.spec import Backoff, ChildSpec, Strategy
 from supervision.supervisor import Supervisor
 from supervision.tree import Tree, run_root
 
@@ -37,23 +39,24 @@ ROOT_INTENSITY = 5
 ROOT_PERIOD_S = 30.0
 STORAGE_BACKOFF = Backoff(min=0.5, max=15.0, jitter=0.2, reset_after=60.0)
 
-ROLE_CHILDREN: dict[str, str] = {"web": "web.actor:children"}
-"""``role -> "module:function"``: the function gives that role supervisor's children.
+ROLE_CHILDREN: dict[str, str] = {"kiosk": "kiosk_ui.role:children", "web": "web.actor:children"}
+"""``role -> "module:function"``: the function gives that role supervisor's children; the
+module's ``STRATEGY``, if it has one, is the supervisor's strategy (else one_for_one).
 
 Imported only on nodes with the role, so a kiosk never loads the web server and vice versa.
 """
 
 
-def role_children(role: str, context: NodeContext) -> list[ChildSpec]:
-    """The children of ``role``'s supervisor (none for a role not built yet)."""
+def role_supervisor(role: str, context: NodeContext) -> ChildSpec:
+    """The spec of ``role``'s supervisor (with no children for a role not built yet)."""
     target = ROLE_CHILDREN.get(role)
     if target is None:
-        return []
-    module, _, function = target.partition(":")
-    children: Callable[[NodeContext], list[ChildSpec]] = getattr(
-        importlib.import_module(module), function
-    )
-    return children(context)
+        return Supervisor.spec(role, [], intensity=5, period=30.0)
+    name, _, function = target.partition(":")
+    module = importlib.import_module(name)
+    children: Callable[[NodeContext], list[ChildSpec]] = getattr(module, function)
+    strategy = getattr(module, "STRATEGY", Strategy.ONE_FOR_ONE)
+    return Supervisor.spec(role, children(context), strategy=strategy, intensity=5, period=30.0)
 
 
 def tree_spec(context: NodeContext) -> ChildSpec:
@@ -71,9 +74,7 @@ def tree_spec(context: NodeContext) -> ChildSpec:
     ]
     for role in ROLES:
         if role in context.node.roles:
-            children.append(
-                Supervisor.spec(role, role_children(role, context), intensity=5, period=30.0)
-            )
+            children.append(role_supervisor(role, context))
     return Supervisor.spec("root", children, intensity=ROOT_INTENSITY, period=ROOT_PERIOD_S)
 
 
@@ -97,6 +98,11 @@ def run(config: ClusterConfig, name: str) -> int:
         gc.freeze()
         log.info("node %s running on %s:%d", name, context.node.host, context.node.port)
 
-    reason = run_root(tree_spec(context), on_started=started)
+    def hangup() -> None:
+        log.info("SIGHUP: reloading %s", context.config.path)
+        with contextlib.suppress(ConfigError):  # logged by reload: the node runs on as it was
+            context.reload()
+
+    reason = run_root(tree_spec(context), on_started=started, on_hangup=hangup)
     log.info("node %s stopped (%s)", name, reason)
     return 0

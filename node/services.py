@@ -33,7 +33,12 @@ class _ResourceOwner(GatherActor):
 
 
 class LinkActor(_ResourceOwner):
-    """Owns this node's end of the node link; a restart closes and reopens every connection."""
+    """Owns this node's end of the node link; a restart closes and reopens every connection.
+
+    Its peers are the config's nodes; a reload of cluster.yaml changes them on the running
+    link (``NodeContext.reload``), and the link is built and published under the context's
+    ``peers_lock`` so that a reload cannot slip between the two.
+    """
 
     def __init__(self, context: NodeContext) -> None:
         super().__init__(context)
@@ -44,23 +49,24 @@ class LinkActor(_ResourceOwner):
         settings = context.config.link
         server_tls, client_tls = tls.contexts(settings)
         self.delivery = TreeDelivery(context)
-        link = NodeLink(
-            name=context.name,
-            host=context.node.host,
-            port=context.node.port,
-            peers={n.name: (n.host, n.port) for n in context.config.nodes.values()},
-            cookie=context.cookie,
-            delivery=self.delivery,
-            settings=LinkSettings(
-                heartbeat_s=settings.heartbeat_s,
-                down_after_s=settings.down_after_s,
-                max_frame=settings.max_frame_bytes,
-                server_tls=server_tls,
-                client_tls=client_tls,
-            ),
-        )
-        link.start()
-        context.link = link
+        with context.peers_lock:
+            link = NodeLink(
+                name=context.name,
+                host=context.node.host,
+                port=context.node.port,
+                peers=context.node_addresses(),
+                cookie=context.cookie,
+                delivery=self.delivery,
+                settings=LinkSettings(
+                    heartbeat_s=settings.heartbeat_s,
+                    down_after_s=settings.down_after_s,
+                    max_frame=settings.max_frame_bytes,
+                    server_tls=server_tls,
+                    client_tls=client_tls,
+                ),
+            )
+            link.start()
+            context.link = link
 
     def release(self) -> None:
         link, self.context.link = self.context.link, None

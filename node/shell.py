@@ -21,6 +21,7 @@ from typing import Any
 from node.errors import decode_error, describe
 from node.frames import FrameDecoder, FrameError, encode
 from node.handshake import client_handshake
+from node.operator import SCREEN_TYPES
 from node.wire import from_wire
 
 HISTORY = Path.home() / ".gather_shell_history"
@@ -144,6 +145,13 @@ def format_hosts(rows: list[dict[str, Any]]) -> str:
     return _columns(lines)
 
 
+def screen_file_name(image: dict[str, Any]) -> str:
+    """``screen-<node>-<YYYYmmdd-HHMMSS>.<png|jpg>``: where ``screen`` saves a picture (the
+    answer of the ``screen`` command) when not told, named by the time it was taken."""
+    taken = time.strftime("%Y%m%d-%H%M%S", time.localtime(image["taken_at"]))
+    return f"screen-{image['node']}-{taken}.{SCREEN_TYPES[image['content_type']]}"
+
+
 def _failure_text(failure: dict[str, Any] | None) -> str:
     if not failure:
         return "-"
@@ -228,6 +236,40 @@ class OperatorShell(cmd.Cmd):
     def do_nodes(self, _: str) -> None:
         """nodes: the node link's state towards each peer."""
         print(format_nodes(self.connection.call("nodes")))
+
+    def do_reload(self, _: str) -> None:
+        """reload: read cluster.yaml again; other nodes added, removed or changed apply at once,
+        what needs a restart is listed (SIGHUP to the node does the same)."""
+        answer = self.connection.call("reload")
+        print("\n".join([f"reloaded {answer['config']}", *answer["report"]]))
+
+    def do_screen(self, line: str) -> None:
+        """screen [NODE] [FILE]: save a picture of NODE's kiosk screen (default: this node's) to
+        FILE (default: screen-NODE-TIME.png or .jpg here); sign-up screens come masked."""
+        args = line.split()
+        if len(args) > 2:
+            raise ValueError("expected: screen [NODE] [FILE]")
+        image = self.connection.call("screen", *args[:1])
+        path = Path(args[1] if len(args) == 2 else screen_file_name(image))
+        try:
+            path.write_bytes(image["data"])
+        except OSError as exc:
+            raise ShellError(f"cannot save the picture to {path}: {exc}") from None
+        masked = "masked" if image["masked"] else "not masked"
+        print(
+            f"saved {path}: {len(image['data'])} bytes, {image['width']}x{image['height']}, "
+            f"screen {image['screen']} ({masked})"
+        )
+
+    def do_tap(self, line: str) -> None:
+        """tap [@NODE] LABEL: press the button LABEL on NODE's kiosk screen (default: this
+        node's), as a finger would; 'ask [NODE/]root/kiosk/ui "view"' lists the buttons."""
+        node, label = None, line.strip()
+        if label.startswith("@"):
+            node, _, label = label[1:].partition(" ")
+        if not label.strip():
+            raise ValueError("expected: tap [@NODE] LABEL")
+        print(self.connection.call("tap", label.strip(), node))
 
     def do_cassandra(self, _: str) -> None:
         """cassandra: the driver's view of each Cassandra host, up or down."""

@@ -3,7 +3,8 @@
 The root supervisor has no parent to fail to: when it gives up, the tree calls its
 ``on_give_up`` hook, which by default ends the process with status 1 so that the service
 manager starts the node again. ``run_root`` runs a tree in a node's main thread until
-SIGTERM or SIGINT (then stops it in order) or until the root gives up.
+SIGTERM or SIGINT (then stops it in order) or until the root gives up; given ``on_hangup``,
+it calls that on each SIGHUP (a node reloads its cluster.yaml).
 """
 
 from __future__ import annotations
@@ -174,25 +175,38 @@ def run_root(
     signals: Iterable[signal.Signals] = (signal.SIGTERM, signal.SIGINT),
     poll: float = 0.1,
     on_started: Callable[[Tree], None] | None = None,
+    on_hangup: Callable[[], None] | None = None,
 ) -> Reason | None:
     """Run a tree in the main thread until a signal (then shut it down) or the root ends.
 
     ``on_started(tree)`` runs once the whole tree has started. When the root gives up,
-    ``on_give_up`` runs (by default the process exits with 1).
+    ``on_give_up`` runs (by default the process exits with 1). ``on_hangup()`` runs in the
+    main thread, not in the signal handler, after each SIGHUP (several SIGHUPs arriving
+    together run it once; one during start-up runs it once the tree has started); its errors
+    are logged and the tree goes on.
 
     Returns:
         the root's exit reason after an orderly shutdown.
     """
     requested: list[int] = []
-    previous = {
-        sig: signal.signal(sig, lambda signum, _frame: requested.append(signum)) for sig in signals
+    hangups: list[int] = []
+    handlers: dict[int, Callable[[int, Any], None]] = {
+        sig: lambda signum, _frame: requested.append(signum) for sig in signals
     }
+    if on_hangup is not None:
+        handlers[signal.SIGHUP] = lambda signum, _frame: hangups.append(signum)
+    previous = {sig: signal.signal(sig, handler) for sig, handler in handlers.items()}
     try:
         tree = Tree.start(spec, on_give_up=on_give_up)
         if on_started is not None:
             on_started(tree)
         while not requested and tree.wait(poll) is None:
-            pass
+            if hangups and on_hangup is not None:
+                hangups.clear()
+                try:
+                    on_hangup()
+                except Exception:
+                    logger.exception("handling SIGHUP failed; the tree goes on")
         if requested:
             logger.info("signal %s: stopping the tree", signal.Signals(requested[0]).name)
         return tree.shutdown()

@@ -7,7 +7,9 @@ another. Waiting is done on conditions with timeouts, never by sleeping a fixed 
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
+import re
 import secrets
 import signal
 import socket
@@ -16,6 +18,9 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -443,13 +448,7 @@ KIOSK_COOKIE = b"kiosk tests' cluster cookie"
 def kiosk_content(config: ClusterConfig, store: Store) -> Iterator[KioskContent]:
     """The content of kiosk :data:`KIOSK` from a real asset cache on ``store``, in a
     folder of its own, once its first catalog has been fetched."""
-    context = NodeContext(
-        config=config,
-        node=NodeConfig(KIOSK, "127.0.0.1", 0, ("kiosk",)),
-        cookie=KIOSK_COOKIE,
-        logs=LogBuffer(),
-        store=store,
-    )
+    context = kiosk_context(config, KIOSK, store)
     with tempfile.TemporaryDirectory(prefix="kiosk-") as folder:
         spec = ChildSpec("cache", AssetCache, kwargs={"context": context, "folder": Path(folder)})
         with running([spec]) as tree:
@@ -491,3 +490,104 @@ def kiosk_context(config: ClusterConfig, name: str, store: Store | None) -> Node
     return NodeContext(
         config=config, node=node, cookie=secrets.token_bytes(16), logs=LogBuffer(), store=store
     )
+
+
+# The website, as a program would use it.
+
+
+class Browser:
+    """A cookie-keeping HTTP client that does not follow redirects."""
+
+    class _NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *_: Any) -> None:
+            return None
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.cookies = http.cookiejar.CookieJar()
+        self._opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.cookies), self._NoRedirect()
+        )
+
+    def get(self, path: str, data: dict[str, str] | None = None) -> tuple[int, Any, bytes]:
+        """(status, headers, body) of a GET (or a POST of ``data``)."""
+        body = None if data is None else urllib.parse.urlencode(data).encode()
+        try:
+            with self._opener.open(self.base + path, body, timeout=30) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read()
+
+    def xsrf(self, path: str) -> str:
+        """The XSRF token of the form on the page at ``path``."""
+        _, _, page = self.get(path)
+        token = re.search(rb'name="_xsrf" value="([^"]+)"', page)
+        assert token, f"no XSRF token on {path}"
+        return token.group(1).decode()
+
+    def post_file(
+        self, path: str, fields: dict[str, str], name: str, filename: str, data: bytes, media: str
+    ) -> tuple[int, Any, bytes]:
+        """(status, headers, body) of a multipart POST of ``fields`` and one file."""
+        boundary = secrets.token_hex(16)
+        disposition = f"--{boundary}\r\nContent-Disposition: form-data"
+        parts = [
+            f'{disposition}; name="{key}"\r\n\r\n{value}\r\n'.encode()
+            for key, value in fields.items()
+        ]
+        parts.append(
+            f'{disposition}; name="{name}"; '
+            f'filename="{filename}"\r\nContent-Type: {media}\r\n\r\n'.encode()
+            + data
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        request = urllib.request.Request(
+            self.base + path,
+            b"".join(parts),
+            {"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
+        try:
+            with self._opener.open(request, timeout=30) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read()
+
+    def status(self, path: str) -> int:
+        try:
+            return self.get(path)[0]
+        except OSError:
+            return 0
+
+    def sign_in(self, username: str, password: str) -> None:
+        fields = {"_xsrf": self.xsrf("/admin/login"), "username": username, "password": password}
+        status, _, body = self.get("/admin/login", fields)
+        assert status == 303, body
+
+
+@contextmanager
+def web_and_kiosk(folder: Path, web: str, kiosk: str) -> Iterator[tuple[NodeProcesses, str]]:
+    """A web node process and a kiosk node process (SDL's dummy video driver) on the test
+    keyspace, running; (the processes, the website's base address)."""
+    nodes = NodeProcesses(folder, [web, kiosk])
+    http_port = free_port()
+
+    def roles(document: dict[str, Any]) -> None:
+        document["nodes"][web] |= {"roles": ["web"], "http_port": http_port}
+        document["nodes"][kiosk]["roles"] = ["kiosk"]
+        document["cassandra"]["keyspace"]["name"] = STORAGE_TEST_KEYSPACE
+
+    edit_config(nodes, roles)
+    base = f"http://127.0.0.1:{http_port}"
+    previous = os.environ.get("SDL_VIDEODRIVER")
+    os.environ["SDL_VIDEODRIVER"] = "dummy"  # inherited by the node processes
+    try:
+        nodes.start(web)
+        nodes.start(kiosk)
+        nodes.wait_until(lambda: Browser(base).status("/") == 200, "the website", 60)
+        yield nodes, base
+    finally:
+        nodes.stop_all()
+        if previous is None:
+            os.environ.pop("SDL_VIDEODRIVER", None)
+        else:
+            os.environ["SDL_VIDEODRIVER"] = previous

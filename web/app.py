@@ -17,6 +17,7 @@ import tornado.web
 
 from node.context import NodeContext
 from web import admin, api, public
+from web.admin.cluster import ClusterScreenAdmin
 from web.assets import AssetHandler, Background, StaticHandler
 from web.auth import LoginHandler, LogoutHandler
 from web.base import BaseHandler, Refusal
@@ -29,6 +30,8 @@ STORAGE_THREADS = 32
 """Storage calls in flight at once per web server (each blocks a thread of the pool)."""
 _UUID = r"([0-9a-fA-F-]{36})"
 _REF = r"([A-Za-z0-9 -]{1,20})"
+_NAME = r"([a-z][a-z0-9_-]{0,47})"
+"""A node's or kiosk's name, as cluster.yaml and the kiosks' settings allow it."""
 
 
 def cookie_secret(cookie: bytes) -> str:
@@ -84,8 +87,9 @@ def make_app(
         (rf"/admin/assets/{_UUID}", admin.AssetAdmin),
         (rf"/admin/assets/{_UUID}/(delete)", admin.AssetAdmin),
         (r"/admin/kiosks", admin.KiosksAdmin),
-        (r"/admin/kiosks/([a-z][a-z0-9_-]{0,47})/delete", admin.KioskDeleteAdmin),
+        (rf"/admin/kiosks/{_NAME}/delete", admin.KioskDeleteAdmin),
         (r"/admin/cluster", admin.ClusterAdmin),
+        (rf"/admin/cluster/screens/{_NAME}", ClusterScreenAdmin),
     ]
     return BodyLimitedApplication(
         routes,
@@ -93,6 +97,7 @@ def make_app(
         proxies=TrustedProxies(context.node.trusted_proxies),
         executor=ThreadPoolExecutor(storage_threads, thread_name_prefix="web-storage"),
         login_turnstile=Turnstile(),
+        screens={},  # the kiosk pictures the cluster page last showed, by node (IOLoop only)
         template_path=str(HERE / "templates"),
         static_path=str(HERE / "static"),
         static_handler_class=StaticHandler,
