@@ -23,7 +23,9 @@ from kiosk_ui.screens.event import EventScreen
 from kiosk_ui.screens.parts import bottom_row, event_availability, top_bar, when
 
 CARD_WIDTH = 860
-"""A card's least width at the design size: two columns on a landscape screen."""
+"""A card's least width at the design size with standard targets (96 px): two columns on a
+landscape screen; it grows with the theme's targets (one column in large text)."""
+STANDARD_TARGET_PX = 96
 CARD_HEIGHT_TARGETS = 2.2
 """A card is this many touch targets tall."""
 PANEL_SHARE = 0.68
@@ -47,7 +49,8 @@ def grid(canvas: Canvas, area: pygame.Rect) -> Grid:
     m = canvas.metrics
     pager = bottom_row(canvas, area)
     room = pygame.Rect(area.left, area.top, area.width, pager.top - m.gap_px - area.top)
-    columns = max(1, (room.width + m.gap_px) // (round(CARD_WIDTH * m.scale) + m.gap_px))
+    least = CARD_WIDTH * m.target_px // STANDARD_TARGET_PX  # targets are already scaled
+    columns = max(1, (room.width + m.gap_px) // (least + m.gap_px))
     height = round(CARD_HEIGHT_TARGETS * m.target_px)
     rows = max(1, (room.height + m.gap_px) // (height + m.gap_px))
     width = (room.width - (columns - 1) * m.gap_px) // columns
@@ -131,9 +134,11 @@ class WelcomeScreen(Screen):
         width = panel.right - m.gap_px - left
         small = m.body_px * 4 // 5
         y = panel.top + m.gap_px
-        y = canvas.text(card.title, (left, y), width=width).bottom + m.gap_px // 2
-        place = f"{when(card)}  ·  {card.location}" if card.location else when(card)
-        y = canvas.text(place, (left, y), small, canvas.theme.muted, width).bottom + m.gap_px // 2
+        step = m.gap_px // 4
+        y = canvas.text(card.title, (left, y), width=width).bottom + step
+        for detail in (when(card), card.location):
+            if detail:
+                y = canvas.text(detail, (left, y), small, canvas.theme.muted, width).bottom + step
         canvas.text(event_availability(card), (left, y), small, width=width)
         canvas.target(rect, lambda: kiosk.show(EventScreen(card.event_id)), card.title)
 
