@@ -97,7 +97,8 @@ class KioskApp:
         self.frame_ms: collections.deque[float] = collections.deque(maxlen=FRAME_TIMES)
         """How long each of the last turns that drew a frame took (events, drawing, flip)."""
         self.interactive_at: float | None = None
-        """When (``time.time()``) the first complete frame was shown: every image in it."""
+        """When (``time.time()``) the first complete frame of a loaded catalog (from disk or
+        Cassandra) was shown, every image in it."""
         self._canvas: Canvas | None = None
         self._dirty = True
         self._drawn: tuple[int, int] = (-1, -1)  # content version, countdown second
@@ -176,7 +177,8 @@ class KioskApp:
         if drew:
             self._draw(flip=True)
             self.frame_ms.append((time.perf_counter() - began) * 1000)
-            if self.interactive_at is None and self.complete:
+            loaded = self.catalog.events or not self.catalog.offline  # not the placeholder
+            if self.interactive_at is None and self.complete and loaded:
                 self.interactive_at = time.time()
         self._serve_pictures()
         for done in self._tapped:

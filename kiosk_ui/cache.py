@@ -614,9 +614,12 @@ class AssetCache(GatherActor):
                 saved.fetched_at.isoformat(timespec="seconds"),
             )
         self.images.retain(self.content.catalog.assets)
-        # The first fetch waits for the first tick, so that the UI's ask for the content,
-        # which comes right after this start, is not queued behind it.
+        # With a saved catalog, the first fetch waits for the first tick, so that the UI's
+        # ask for the content, which comes right after this start, is not queued behind it;
+        # without one the UI has nothing to show until the fetch, so it goes first.
         threading.Thread(target=self._ticks, name=f"{self.path}-ticks", daemon=True).start()
+        if saved is None:
+            self.actor_ref.tell(_Tick())
 
     def on_receive(self, message: Any) -> Any:
         match message:
