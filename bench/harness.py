@@ -8,6 +8,7 @@ Both return a :class:`Figures` with the rate and the latency percentiles.
 from __future__ import annotations
 
 import json
+import socket
 import statistics
 import threading
 import time
@@ -147,3 +148,23 @@ def print_table(title: str, rows: dict[str, Figures]) -> None:
 def print_json(bench: str, **values: Any) -> None:
     """Print the one JSON line that ends every benchmark."""
     print(json.dumps({"bench": bench, **values}, default=lambda f: asdict(f)))
+
+
+class NoDelivery:
+    """A bench process's end of the node link hosts no actors: nothing is sent to it."""
+
+    def tell(self, path: str, message: Any) -> None:
+        raise LookupError(path)
+
+    def ask(self, path: str, message: Any, timeout: float, reply: Any) -> None:
+        reply(False, LookupError(path))
+
+    def command(self, name: str, args: list[Any]) -> Any:
+        raise LookupError(name)
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 just now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

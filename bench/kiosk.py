@@ -37,7 +37,6 @@ import random
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -57,7 +56,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import Figures, figures, print_json, print_table
+from bench.harness import Figures, NoDelivery, figures, free_port, print_json, print_table
 from config import cluster as cluster_config
 from kiosk_ui.cache import AssetFiles, kiosk_folder
 from kiosk_ui.catalog import AssetRef, Catalog, fetch
@@ -227,25 +226,6 @@ def seed_data(store: Store, time_zone: str, say: Callable[[str], None]) -> Catal
 
 
 # -- the kiosk node and this process's end of the link ----------------------------------------
-
-
-class NoDelivery:
-    """This bench node hosts no actors: nothing is sent to it."""
-
-    def tell(self, path: str, message: Any) -> None:
-        raise LookupError(path)
-
-    def ask(self, path: str, message: Any, timeout: float, reply: Any) -> None:
-        reply(False, LookupError(path))
-
-    def command(self, name: str, args: list[Any]) -> Any:
-        raise LookupError(name)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -12,44 +12,23 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import figures, print_json, print_table
+from bench.harness import NoDelivery, figures, free_port, print_json, print_table
 from config import cluster as cluster_config
 from node.link import LinkSettings, NodeLink
 
 REPO = Path(__file__).resolve().parent.parent
 TARGET = "root/diagnostics"
-
-
-class NoDelivery:
-    """This bench node hosts no actors: nothing is sent to it."""
-
-    def tell(self, path: str, message: Any) -> None:
-        raise LookupError(path)
-
-    def ask(self, path: str, message: Any, timeout: float, reply: Any) -> None:
-        reply(False, LookupError(path))
-
-    def command(self, name: str, args: list[Any]) -> Any:
-        raise LookupError(name)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def main() -> None:

@@ -60,12 +60,8 @@ def button(
     """A button: the accent colour for the ``primary`` one (Confirm), else the panel with an
     outline; returns the rectangle its label took."""
     fill, ink = (theme.accent, theme.accent_text) if primary else (theme.panel, theme.text)
-    radius = max(4, metrics.gap_px // 2)
-    pygame.draw.rect(surface, fill, rect, border_radius=radius)
-    if not primary:
-        pygame.draw.rect(
-            surface, theme.muted, rect, width=max(2, metrics.gap_px // 6), border_radius=radius
-        )
+    outline = None if primary else theme.muted
+    surface.blit(_shape(rect.size, fill, outline, metrics.gap_px), rect)
     padding = max(4, metrics.gap_px // 2)
     label = fitted_label(
         text, ink, metrics.body_px, (rect.width - 2 * padding, rect.height - 2 * padding)
@@ -80,7 +76,7 @@ def disabled_button(
 ) -> None:
     """A button that cannot be pressed (an option that is full or closed): its label in the
     muted colour on the panel, with no outline."""
-    pygame.draw.rect(surface, theme.panel, rect, border_radius=max(4, metrics.gap_px // 2))
+    surface.blit(_shape(rect.size, theme.panel, None, metrics.gap_px), rect)
     padding = max(4, metrics.gap_px // 2)
     label = fitted_label(
         text, theme.muted, metrics.body_px, (rect.width - 2 * padding, rect.height - 2 * padding)
@@ -92,11 +88,30 @@ def panel(
     surface: pygame.Surface, rect: pygame.Rect, theme: Theme, metrics: Metrics, outline: bool
 ) -> None:
     """The theme's panel behind text, with a line round it if ``outline``."""
-    radius = max(4, metrics.gap_px // 2)
-    pygame.draw.rect(surface, theme.panel, rect, border_radius=radius)
-    if outline:
-        line = max(2, metrics.gap_px // 6)
-        pygame.draw.rect(surface, theme.muted, rect, width=line, border_radius=radius)
+    surface.blit(
+        _shape(rect.size, theme.panel, theme.muted if outline else None, metrics.gap_px), rect
+    )
+
+
+CORNER_KEY = (255, 0, 254)
+"""The colour key of a shape's corners: no theme colour."""
+
+
+@functools.lru_cache(maxsize=512)
+def _shape(
+    size: tuple[int, int], fill: Colour, outline: Colour | None, gap_px: int
+) -> pygame.Surface:
+    """A rounded rectangle of ``size`` (radius from the gap), drawn once and blitted after:
+    a colour-keyed blit costs a fraction of drawing rounded corners every frame."""
+    shape = pygame.Surface(size)
+    shape.fill(CORNER_KEY)
+    shape.set_colorkey(CORNER_KEY, pygame.RLEACCEL)
+    area = shape.get_rect()
+    radius = max(4, gap_px // 2)
+    pygame.draw.rect(shape, fill, area, border_radius=radius)
+    if outline is not None:
+        pygame.draw.rect(shape, outline, area, width=max(2, gap_px // 6), border_radius=radius)
+    return shape
 
 
 @functools.lru_cache(maxsize=256)
