@@ -18,7 +18,8 @@ of the last session, and the cache (started before it) untouched.
 The actor's own thread answers the node link: a :class:`~node.screens.ScreenRequest`
 gets a picture of the screen (taken on the loop thread, encoded on this one), ``"view"``
 the screen's name and buttons, ``"frame_times"`` the frame times since the last ask (the
-bench's), a :class:`~node.screens.Tap` a touch at a point.
+bench's), a :class:`~node.screens.Tap` a touch at a point, a
+:class:`~node.screens.TapButton` one on a button by its label (the shell's ``tap``).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from kiosk_ui.display import DisplaySettings, close_window, open_window
 from kiosk_ui.picture import encode
 from node.context import NodeContext
 from node.notices import KIOSK_CACHE
-from node.screens import ScreenImage, ScreenRequest, Tap
+from node.screens import ScreenImage, ScreenRequest, Tap, TapButton
 
 log = logging.getLogger("gather.kiosk")
 
@@ -85,6 +86,11 @@ class KioskUI(GatherActor):
         if isinstance(message, Tap):
             self._require_app().tap(message.x, message.y).result(PICTURE_TIMEOUT_S)
             return None
+        if isinstance(message, TapButton):
+            app = self._require_app()
+            screen = app.screen.name
+            app.tap_button(message.label).result(PICTURE_TIMEOUT_S)
+            return screen
         if message == "view":
             return self._require_app().view()
         if message == "frame_times":

@@ -38,6 +38,7 @@ from uuid import UUID
 import pygame
 
 import signups
+from actors.errors import InvalidOperation
 from config.cluster import SiteConfig
 from kiosk_ui.cache import KioskContent
 from kiosk_ui.canvas import Canvas
@@ -225,6 +226,18 @@ class KioskApp:
         done: Future[None] = Future()
         self._taps.append((x, y, done))
         return done
+
+    def tap_button(self, label: str) -> Future[None]:
+        """Tap the middle of the last drawn button labelled ``label`` (as :meth:`tap`);
+        raises :class:`InvalidOperation` naming the buttons there are."""
+        view = self.view()
+        found = [button for button in view["buttons"] if button[0] == label]
+        if not found:
+            shown = ", ".join(repr(button[0]) for button in view["buttons"])
+            raise InvalidOperation(f"no button {label!r} on the {view['screen']} screen: {shown}")
+        _, x, y, width, height = found[-1]  # the last drawn is on top
+        screen_width, screen_height = view["size"]
+        return self.tap((x + width / 2) / screen_width, (y + height / 2) / screen_height)
 
     def request_picture(self) -> Future[tuple[pygame.Surface, str, bool]]:
         """A picture of the screen (masked where it must be), its name and whether it was

@@ -50,10 +50,7 @@ class Tapper:
         self.app.step(pygame.event.get())
 
     def tap(self, label: str) -> None:
-        view = self.app.view()
-        button = next(b for b in reversed(view["buttons"]) if b[0] == label)
-        _, x, y, width, height = button
-        self.app.tap((x + width / 2) / SIZE[0], (y + height / 2) / SIZE[1])
+        self.app.tap_button(label)
         self.step()
 
     def type(self, text: str) -> None:

@@ -16,7 +16,7 @@ from actors.errors import InvalidOperation
 from node.context import NodeContext
 from node.diagnostics import Ping
 from node.errors import LinkError, PeerUnavailable
-from node.screens import DEFAULT_MAX_BYTES, KIOSK_UI, ScreenImage, ScreenRequest, Tap
+from node.screens import DEFAULT_MAX_BYTES, KIOSK_UI, ScreenImage, ScreenRequest, TapButton
 from supervision.introspection import ActorInfo
 
 if TYPE_CHECKING:
@@ -177,19 +177,8 @@ class Operator:
         """Press the button labelled ``label`` on ``node``'s kiosk screen (this node's when
         None), as a finger would: remote help, and tests of a kiosk process."""
         target = kiosk_node(self._context, node)
-        link = self._link()
-        view = link.ask(target, KIOSK_UI, "view", timeout=SCREEN_TIMEOUT_S)
-        found = [button for button in view["buttons"] if button[0] == label]
-        if not found:
-            shown = ", ".join(repr(button[0]) for button in view["buttons"])
-            raise InvalidOperation(
-                f"no button {label!r} on {target}'s {view['screen']} screen: {shown}"
-            )
-        _, x, y, width, height = found[-1]  # the last drawn is on top
-        screen_width, screen_height = view["size"]
-        tap = Tap((x + width / 2) / screen_width, (y + height / 2) / screen_height)
-        link.ask(target, KIOSK_UI, tap, timeout=SCREEN_TIMEOUT_S)
-        return f"tapped {label!r} on {target}'s {view['screen']} screen"
+        screen = self._link().ask(target, KIOSK_UI, TapButton(label), timeout=SCREEN_TIMEOUT_S)
+        return f"tapped {label!r} on {target}'s {screen} screen"
 
     def _link(self) -> NodeLink:
         return self._context.require_link()

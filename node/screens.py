@@ -51,3 +51,11 @@ class Tap:
 
     x: float
     y: float
+
+
+@wire.message("screen_tap_button")
+class TapButton:
+    """A touch in the middle of the button labelled ``label`` on the screen now shown; the
+    answer is that screen's name."""
+
+    label: str

@@ -69,12 +69,7 @@ class Driver:
 
     def tap(self, label: str) -> None:
         """Tap the last-drawn button labelled ``label`` (a finger and its mouse twin)."""
-        view = self.app.view()
-        found = [b for b in view["buttons"] if b[0] == label]
-        assert found, f"no button {label!r} on {view['screen']}: {self.labels()}"
-        _, x, y, w, h = found[-1]
-        width, height = view["size"]
-        self.app.tap((x + w / 2) / width, (y + h / 2) / height)
+        self.app.tap_button(label)
         self.step()
 
     def type(self, text: str) -> None:

@@ -11,6 +11,7 @@ Screens and the canvas belong to the UI's thread.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, ClassVar, Protocol
 from uuid import UUID
 
@@ -59,7 +60,7 @@ class Kiosk(Protocol):
         ...
 
 
-class Screen:
+class Screen(ABC):
     """One screen; subclasses draw it."""
 
     name: ClassVar[str]
@@ -72,13 +73,13 @@ class Screen:
     ticking: ClassVar[bool] = False
     """It shows a countdown: redrawn every second, not only when something changes."""
 
+    @abstractmethod
     def draw(self, canvas: Canvas, kiosk: Kiosk) -> None:
         """Draw this screen and its buttons."""
-        raise NotImplementedError
 
     def events(self) -> tuple[UUID, ...]:
         """The events whose seats this screen shows (refreshed while it is up)."""
         return ()
 
-    def forget(self) -> None:
+    def forget(self) -> None:  # noqa: B027 - most screens hold nothing typed: a default
         """Drop anything a member typed (going back to Welcome)."""
