@@ -41,9 +41,11 @@ CONSISTENCY_LEVELS = (
 SERIAL_LEVELS = ("SERIAL", "LOCAL_SERIAL")
 REPLICATION_STRATEGIES = ("SimpleStrategy", "NetworkTopologyStrategy")
 ROLES = ("kiosk", "web", "sms", "mail", "worker")
+SMS_PROVIDERS = ("twilio", "telnyx")
 MIN_COOKIE_BYTES = 32
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,47}$")
 _URL = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+_ENV = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 T = TypeVar("T")
 
@@ -83,6 +85,8 @@ class NodeConfig:
     roles: tuple[str, ...]
     http_port: int | None = None
     """Where the website listens (nodes with the ``web`` role)."""
+    sms_port: int | None = None
+    """Where the SMS webhook listens (nodes with the ``sms`` role), apart from the website."""
     trusted_proxies: tuple[str, ...] = ()
     """Networks of the reverse proxies in front of the website (web nodes): a request from one
     of them is taken to come from the address and over the scheme it forwards."""
@@ -134,11 +138,52 @@ class WebConfig:
 
 
 @dataclass(frozen=True)
-class CookieSource:
-    """Where the cluster cookie comes from; the value itself is never in the config."""
+class SecretSource:
+    """Where a secret comes from: an environment variable (checked first) or a file. The
+    value itself is never in cluster.yaml, and never in a log or an error message.
+
+    ``what`` names it in errors (``cookie``, ``sms.secret``).
+    """
 
     env: str | None
     file: Path | None
+    what: str = "secret"
+
+    def read(self) -> bytes:
+        """The secret (surrounding white space removed); :class:`ConfigError` when absent."""
+        value, _ = self._found()
+        return value
+
+    def _found(self) -> tuple[bytes, str]:
+        """The secret and where it was found."""
+        if self.env and os.environ.get(self.env):
+            return os.environ[self.env].strip().encode(), f"the environment variable {self.env}"
+        if self.file and self.file.is_file():
+            value = self.file.read_bytes().strip()
+            if value:
+                return value, f"the file {self.file}"
+        raise ConfigError(
+            f"{self.what}: not found: set the environment variable {self.env or '-'} "
+            f"or write it to the file {self.file or '-'}"
+        )
+
+    def ensure_file(self) -> Path:
+        """Create the file with a random value (mode 0600) if it does not exist."""
+        if self.file is None:
+            raise ConfigError(f"{self.what}.file: not configured, cannot create it")
+        if not self.file.exists():
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_hex(32) + "\n")
+        return self.file
+
+
+@dataclass(frozen=True)
+class CookieSource(SecretSource):
+    """Where the cluster cookie comes from."""
+
+    what: str = "cookie"
 
     def read(self) -> bytes:
         """Return the cookie, from the environment variable first, then the file.
@@ -146,33 +191,48 @@ class CookieSource:
         A cookie shorter than ``MIN_COOKIE_BYTES`` is refused: the handshake's proofs would
         let anyone who reaches a node's port guess a short one offline.
         """
-        value, where = b"", ""
-        if self.env and os.environ.get(self.env):
-            value, where = os.environ[self.env].encode(), f"the environment variable {self.env}"
-        elif self.file and self.file.is_file():
-            value, where = self.file.read_bytes().strip(), f"the file {self.file}"
-        if value:
-            if len(value) < MIN_COOKIE_BYTES:
-                raise ConfigError(
-                    f"cookie: the cookie in {where} is {len(value)} bytes; at least "
-                    f"{MIN_COOKIE_BYTES} are needed (make one with: openssl rand -hex 32)"
-                )
-            return value
-        raise ConfigError(
-            f"cookie: no cluster cookie found: set the environment variable {self.env or '-'} "
-            f"or write it to the file {self.file or '-'}"
-        )
+        try:
+            value, where = self._found()
+        except ConfigError:
+            raise ConfigError(
+                f"cookie: no cluster cookie found: set the environment variable "
+                f"{self.env or '-'} or write it to the file {self.file or '-'}"
+            ) from None
+        if len(value) < MIN_COOKIE_BYTES:
+            raise ConfigError(
+                f"cookie: the cookie in {where} is {len(value)} bytes; at least "
+                f"{MIN_COOKIE_BYTES} are needed (make one with: openssl rand -hex 32)"
+            )
+        return value
 
-    def ensure_file(self) -> Path:
-        """Create the cookie file with a random value (mode 0600) if it does not exist."""
-        if self.file is None:
-            raise ConfigError("cookie.file: not configured, cannot create a cookie file")
-        if not self.file.exists():
-            self.file.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as out:
-                out.write(secrets.token_hex(32) + "\n")
-        return self.file
+
+@dataclass(frozen=True)
+class SmsConfig:
+    """The SMS role's provider and conversation settings (``sms`` in cluster.yaml)."""
+
+    provider: str
+    """``twilio`` or ``telnyx``."""
+    webhook_url: str
+    """The webhook's public URL exactly as the provider is configured to call it (what its
+    signatures are computed over), e.g. ``https://example.org/sms/twilio``."""
+    number: str
+    """The site's own number (E.164): the sender of every text Gather sends."""
+    api_url: str
+    """The provider's REST API (``https://api.twilio.com``, ``https://api.telnyx.com``)."""
+    account: str | None
+    """Twilio: the Account SID. Telnyx: the messaging profile id (optional)."""
+    public_key: str | None
+    """Telnyx: the account's Ed25519 public key (base64) that webhooks are signed with."""
+    secret: SecretSource
+    """Twilio: the Auth Token. Telnyx: the API key."""
+    provider_opt_outs: bool
+    """The provider handles STOP/START itself (replies, blocks sends): Gather records them
+    and sends no second confirmation."""
+    rate_limit: int
+    """Messages one number may send per ``rate_period_s``; more are stored, not answered."""
+    rate_period_s: float
+    conversation_ttl_s: int
+    """How long an unanswered question (which option, what name) waits for its answer."""
 
 
 @dataclass(frozen=True)
@@ -187,6 +247,8 @@ class ClusterConfig:
     nodes: Mapping[str, NodeConfig]
     site: SiteConfig
     web: WebConfig
+    sms: SmsConfig | None = None
+    """None when no node has the sms role and the section is absent."""
 
     @property
     def root(self) -> Path:
@@ -217,16 +279,11 @@ def read(path: Path, parse: Callable[[Section], T]) -> T:
 
 
 def _parse(path: Path, top: Section) -> ClusterConfig:
-    top.only("cluster_name", "cookie", "cassandra", "link", "nodes", "site", "web")
+    top.only("cluster_name", "cookie", "cassandra", "link", "nodes", "site", "web", "sms")
     name = top.text("cluster_name", pattern=_NAME, form="lower-case name like 'gather'")
 
-    cookie_section = top.section("cookie")
-    cookie_section.only("env", "file")
-    env = cookie_section.text("env", required=False, pattern=re.compile(r"^[A-Z_][A-Z0-9_]*$"))
-    file = cookie_section.text("file", required=False)
-    if env is None and file is None:
-        raise ConfigError("cookie: expected at least one of 'env' or 'file'")
-    cookie = CookieSource(env=env, file=(path.parent / file) if file else None)
+    env, file = _secret(path.parent, top.section("cookie"))
+    cookie = CookieSource(env=env, file=file)
 
     nodes_section = top.section("nodes")
     nodes = {key: _parse_node(key, nodes_section.section(key)) for key in nodes_section.names()}
@@ -249,6 +306,69 @@ def _parse(path: Path, top: Section) -> ClusterConfig:
         nodes=nodes,
         site=_parse_site(top.section("site")),
         web=_parse_web(top.section("web")),
+        sms=_parse_sms(path.parent, top, nodes),
+    )
+
+
+def _secret(root: Path, section: Section) -> tuple[str | None, Path | None]:
+    """A secret's ``env`` and ``file`` (resolved against ``root``); at least one is needed."""
+    section.only("env", "file")
+    env = section.text("env", required=False, pattern=_ENV, form="an environment variable name")
+    file = section.text("file", required=False)
+    if env is None and file is None:
+        raise ConfigError(f"{section.path}: expected at least one of 'env' or 'file'")
+    return env, (root / file) if file else None
+
+
+def _parse_sms(root: Path, top: Section, nodes: Mapping[str, NodeConfig]) -> SmsConfig | None:
+    if top.value("sms", required=False) is None:
+        with_role = [node.name for node in nodes.values() if "sms" in node.roles]
+        if with_role:
+            raise ConfigError(f"sms: missing; nodes {with_role} have the sms role")
+        return None
+    section = top.section("sms")
+    section.only(
+        "provider",
+        "webhook_url",
+        "number",
+        "api_url",
+        "account",
+        "public_key",
+        "secret",
+        "provider_opt_outs",
+        "rate_limit",
+        "conversation_ttl_s",
+    )
+    provider = section.choice("provider", SMS_PROVIDERS)
+    number = section.text("number")
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_possible_number(parsed):
+        raise ConfigError(f"{section.where('number')}: {number!r} is not an E.164 number")
+    account = section.text("account", required=False)
+    public_key = section.text("public_key", required=False)
+    if provider == "twilio" and account is None:
+        raise ConfigError(f"{section.where('account')}: Twilio needs the Account SID")
+    if provider == "telnyx" and public_key is None:
+        raise ConfigError(f"{section.where('public_key')}: Telnyx needs its webhook public key")
+    limit = section.section("rate_limit")
+    limit.only("messages", "per_s")
+    env, file = _secret(root, section.section("secret"))
+    url = "an http(s) URL like 'https://example.org/sms/twilio'"
+    return SmsConfig(
+        provider=provider,
+        webhook_url=section.text("webhook_url", pattern=_URL, form=url),
+        number=phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164),
+        api_url=section.text("api_url", pattern=_URL, form=url).rstrip("/"),
+        account=account,
+        public_key=public_key,
+        secret=SecretSource(env=env, file=file, what="sms.secret"),
+        provider_opt_outs=section.boolean("provider_opt_outs"),
+        rate_limit=limit.integer("messages", 1, 10_000),
+        rate_period_s=limit.number("per_s", 1.0, 86_400.0),
+        conversation_ttl_s=section.integer("conversation_ttl_s", 60, 86_400),
     )
 
 
@@ -357,7 +477,7 @@ def _parse_node(name: str, section: Section) -> NodeConfig:
             f"nodes.{name}: node names are lower-case letters, digits, '-' and '_' "
             "(at most 48), starting with a letter"
         )
-    section.only("host", "port", "roles", "http_port", "trusted_proxies")
+    section.only("host", "port", "roles", "http_port", "sms_port", "trusted_proxies")
     roles = section.value("roles")
     if not isinstance(roles, list) or not all(r in ROLES for r in roles):
         raise ConfigError(f"{section.where('roles')}: expected a list of roles among {list(ROLES)}")
@@ -370,12 +490,22 @@ def _parse_node(name: str, section: Section) -> NodeConfig:
         for key in ("http_port", "trusted_proxies"):
             if section.value(key, required=False) is not None:
                 raise ConfigError(f"{section.where(key)}: only nodes with the web role serve HTTP")
+    sms_port = None
+    if "sms" in roles:
+        sms_port = section.integer("sms_port", 1024, 65535)
+    elif section.value("sms_port", required=False) is not None:
+        raise ConfigError(f"{section.where('sms_port')}: only nodes with the sms role take texts")
+    port = section.integer("port", 1024, 65535)
+    used = [p for p in (port, http_port, sms_port) if p is not None]
+    if len(set(used)) != len(used):
+        raise ConfigError(f"nodes.{name}: port, http_port and sms_port must differ")
     return NodeConfig(
         name=name,
         host=_address(section.value("host"), section.where("host")),
-        port=section.integer("port", 1024, 65535),
+        port=port,
         roles=tuple(roles),
         http_port=http_port,
+        sms_port=sms_port,
         trusted_proxies=_networks(section, "trusted_proxies"),
     )
 
@@ -410,6 +540,11 @@ class Section:
             raise ConfigError(f"{prefix or 'document'}: expected a mapping, got {_kind(raw)}")
         self._raw = raw
         self._prefix = prefix
+
+    @property
+    def path(self) -> str:
+        """The section's own dotted path in the document."""
+        return self._prefix or "document"
 
     def where(self, key: str) -> str:
         return f"{self._prefix}.{key}" if self._prefix else key
@@ -489,6 +624,12 @@ class Section:
                 f"{self.where(key)}: expected a number from {low} to {high}, got {value!r}"
             )
         return float(value)
+
+    def boolean(self, key: str) -> bool:
+        value = self.value(key)
+        if not isinstance(value, bool):
+            raise ConfigError(f"{self.where(key)}: expected true or false, got {value!r}")
+        return value
 
     def choice(self, key: str, options: tuple[str, ...]) -> str:
         value = self.value(key)

@@ -69,13 +69,26 @@ def signing_up(
     proved the contact (``contact_proven``: a text from that very number) is shown it.
 
     With ``event_id``, an option of another event is refused before anything is written.
-    Raises what :meth:`~storage.registrations.Registrations.signing_up` raises besides.
+    A sign-up on the website or a kiosk owes the member a notice of its reference code (a
+    text to a phone, an e-mail to an address, :mod:`storage.notices`); a text's reply carries
+    it already. Raises what :meth:`~storage.registrations.Registrations.signing_up` raises
+    besides.
     """
     result = yield from store.registrations.signing_up(
         option_id, name, contact, party_size, client.channel, key, event_id
     )
     if not (result.same_key or contact_proven):
         raise AlreadySignedUp(option_id)
+    if result.same_key and client.channel != "sms":
+        registration = result.registration
+        yield store.notices.owing(
+            "code",
+            f"code:{registration.option_id}:{registration.number}",
+            registration.contact,
+            ref=registration.ref,
+            option_id=registration.option_id,
+            number=registration.number,
+        )
     return result
 
 
@@ -180,6 +193,28 @@ def cancel(store: Store, client: Client, ref: str, contact: str) -> Registration
     if not store.failed_attempts.check(_guesses(client, contact), is_theirs):
         raise NotFound("registration", ref)
     return store.registrations.cancel(found[0].ref).registration
+
+
+RESEND_EVERY_S = 600
+"""A registration's code is sent again at most once in this many seconds."""
+
+
+def send_code_again(store: Store, option_id: UUID, contact: str) -> None:
+    """Owe ``contact`` its reference code for the option again, if it is signed up there
+    ("send me my code again"): the code goes to the contact on file, never to the asker, so
+    the answer is the same whether or not it is (:class:`ValidationError` for a contact that
+    is not one). At most once per :data:`RESEND_EVERY_S` per registration."""
+    contact = store.registrations.contact(contact)
+    for registration in store.registrations.held_by(contact, [option_id]):
+        slot = int(times.now().timestamp()) // RESEND_EVERY_S
+        store.notices.owe(
+            "again",
+            f"again:{registration.option_id}:{registration.number}:{slot}",
+            registration.contact,
+            ref=registration.ref,
+            option_id=registration.option_id,
+            number=registration.number,
+        )
 
 
 def waitlist_position(store: Store, registration: Registration) -> int | None:

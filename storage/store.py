@@ -12,10 +12,12 @@ from storage.assets import Assets
 from storage.events import Events
 from storage.failed_attempts import FailedAttempts
 from storage.kiosks import Kiosks
+from storage.notices import Notices
 from storage.registrations import Registrations
 from storage.session import Database
 from storage.sms_messages import SmsMessages
 from storage.sms_optouts import SmsOptOuts
+from storage.sms_senders import SmsSenders
 from storage.watermarks import JobWatermarks
 
 
@@ -42,6 +44,8 @@ class Store:
         self.kiosks = Kiosks(self.db)
         self.sms_messages = SmsMessages(self.db, node)
         self.sms_optouts = SmsOptOuts(self.db, config.site.phone_region)
+        self.sms_senders = SmsSenders(self.db)
+        self.notices = Notices(self.db)
         self.watermarks = JobWatermarks(self.db)
         self.admins = AdminUsers(self.db)
         self.admin_sessions = AdminSessions(self.db, self.admins)

@@ -202,11 +202,28 @@ def contact(value: object, region: str = DEFAULT_REGION, field: str = "contact")
     return phone(value, region, field)
 
 
+OPT_OUT_WORDS = frozenset(
+    ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT")
+)
+"""Texts that opt a number out of every text (carriers' and providers' rules)."""
+OPT_IN_WORDS = frozenset(("START", "YES", "UNSTOP"))
+"""Texts that opt a number back in."""
+HELP_WORDS = frozenset(("HELP", "INFO"))
+COMMAND_WORDS = frozenset(("EVENTS", "JOIN", "STATUS"))
+"""The SMS conversation's own commands (``CANCEL <code>`` shares the opt-out word)."""
+SMS_KEYWORDS = OPT_OUT_WORDS | OPT_IN_WORDS | HELP_WORDS | COMMAND_WORDS
+"""Every word the SMS conversation reads as a keyword: no event's short code may be one."""
+
+
 def short_code(value: object, field: str = "short_code") -> str:
-    """An upper-case keyword members can text: a letter then 2-11 letters or digits."""
+    """An upper-case keyword members can text: a letter then 2-11 letters or digits, and not
+    one of the :data:`SMS_KEYWORDS` (which win over event codes)."""
     if not isinstance(value, str) or not _SHORT_CODE.match(value.strip().upper()):
         raise ValidationError(field, "must be a letter then 2 to 11 letters or digits")
-    return value.strip().upper()
+    code = value.strip().upper()
+    if code in SMS_KEYWORDS:
+        raise ValidationError(field, f"must not be {code}, a word texts use as a command")
+    return code
 
 
 def time_zone(value: object, field: str = "time_zone") -> str:

@@ -23,6 +23,7 @@ from storage.errors import (
     WriteUncertain,
 )
 from storage.flow import Flow, OpClass, Pause, Query
+from storage.notices import Notices
 from storage.registrations import ledger
 from storage.registrations.ledger import Statement
 from storage.registrations.models import (
@@ -63,13 +64,15 @@ class Registrations:
     """Sign-up, cancel and look up registrations; open and configure options' seats.
 
     ``node`` is the Gather node this process is (recorded on every registration);
-    ``phone_region`` the region of phone numbers written the national way.
+    ``phone_region`` the region of phone numbers written the national way. Every party a
+    change promotes off the waitlist is owed a notice (:mod:`storage.notices`).
     """
 
     def __init__(
         self, db: Database, node: str, phone_region: str = validate.DEFAULT_REGION
     ) -> None:
         self._db = db
+        self._notices = Notices(db)
         self._node = validate.text("node", node, max_len=48)
         self._region = validate.phone_region(phone_region)
         self._deadline_s = db.profile("signup").request_timeout
@@ -256,6 +259,45 @@ class Registrations:
         row = self._entry(option_id, number, parsed)
         return ledger.registration_from(ledger.seats_from(option_id, row), row)
 
+    def numbered(self, option_id: UUID, number: int) -> Registration:
+        """Registration ``number`` of an option, as a notice names it (never look up what a
+        member typed this way: numbers can be guessed; :meth:`get` takes references)."""
+        rows = self._db.execute(ledger.SELECT_ENTRY, (option_id, ledger.registration_entry(number)))
+        if not rows or rows[0]["number"] is None:
+            raise NotFound("registration", f"{option_id}/{number}")
+        return ledger.registration_from(ledger.seats_from(option_id, rows[0]), rows[0])
+
+    def held_by(self, contact: str, option_ids: Iterable[UUID]) -> list[Registration]:
+        """The registrations ``contact`` holds (confirmed or waitlisted) in these options:
+        each option's claim of the contact, read concurrently, then the registrations it
+        points at (an SMS ``STATUS``; no table by contact to keep beside each sign-up)."""
+        contact = self.contact(contact)
+        claims = [
+            (
+                option_id,
+                self._db.submit(ledger.SELECT_ENTRY, (option_id, ledger.contact_entry(contact))),
+            )
+            for option_id in option_ids
+        ]
+        entries = [
+            (
+                option_id,
+                self._db.submit(
+                    ledger.SELECT_ENTRY, (option_id, ledger.registration_entry(rows[0]["number"]))
+                ),
+            )
+            for option_id, claim in claims
+            if (rows := claim.result()) and rows[0]["number"] is not None
+        ]
+        held = []
+        for option_id, entry in entries:
+            rows = entry.result()
+            if rows and rows[0]["number"] is not None:
+                held.append(
+                    ledger.registration_from(ledger.seats_from(option_id, rows[0]), rows[0])
+                )
+        return [registration for registration in held if registration.status != "cancelled"]
+
     def registrations(self, option_id: UUID, status: str | None = None) -> list[Registration]:
         """The option's registrations in sign-up order, optionally only those in ``status``."""
         if status is not None:
@@ -426,6 +468,7 @@ class Registrations:
         target = replace(target, taken=taken, waiting=target.waiting - len(promoted))
         if target == seats and not statements:
             return seats, []
+        self._owe_promotions(seats, promoted)
         if record_promotions_in is not None:
             statements.append(ledger.set_promoted(option_id, record_promotions_in, promoted))
         target = replace(target, version=seats.version + 1)
@@ -435,6 +478,21 @@ class Registrations:
             return None
         self._known[option_id] = target
         return target, promoted
+
+    def _owe_promotions(self, seats: Seats, numbers: list[int]) -> None:
+        """Owe each party about to be promoted its notice, before the batch that promotes
+        it: a crash between the two loses none (the sender drops the notice of a promotion
+        that did not apply, :mod:`storage.notices`)."""
+        for number in numbers:
+            registration = self._numbered(seats, number)
+            self._notices.owe(
+                "promoted",
+                f"promoted:{seats.option_id}:{number}",
+                registration.contact,
+                ref=registration.ref,
+                option_id=seats.option_id,
+                number=number,
+            )
 
     def _reading_seats(self, option_id: UUID) -> Flow[Seats | None]:
         rows = yield Query(ledger.SELECT_SEATS, (option_id,), "signup")
