@@ -39,7 +39,11 @@ ROOT_INTENSITY = 5
 ROOT_PERIOD_S = 30.0
 STORAGE_BACKOFF = Backoff(min=0.5, max=15.0, jitter=0.2, reset_after=60.0)
 
-ROLE_CHILDREN: dict[str, str] = {"kiosk": "kiosk_ui.role:children", "web": "web.actor:children"}
+ROLE_CHILDREN: dict[str, str] = {
+    "kiosk": "kiosk_ui.role:children",
+    "web": "web.actor:children",
+    "sms": "sms.actor:children",
+}
 """``role -> "module:function"``: the function gives that role supervisor's children; the
 module's ``STRATEGY``, if it has one, is the supervisor's strategy (else one_for_one).
 

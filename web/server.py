@@ -93,8 +93,15 @@ class CappedHTTPServer(HTTPServer):
 class WebServer:
     """Serves ``app`` on ``host:port`` from a thread of its own."""
 
-    def __init__(self, app: tornado.web.Application, host: str, port: int) -> None:
+    def __init__(
+        self,
+        app: tornado.web.Application,
+        host: str,
+        port: int,
+        max_body_size: int = MAX_REQUEST_BODY,
+    ) -> None:
         self.app = app
+        self.max_body_size = max_body_size
         self.host = host
         self.port = port
         self._loop: IOLoop | None = None
@@ -105,7 +112,8 @@ class WebServer:
 
     def start(self) -> None:
         """Listen and serve; raise what prevented it (such as the port being in use)."""
-        self._thread = threading.Thread(target=self._run, name=f"web:{self.port}", daemon=True)
+        name = f"http:{self.port}"
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
         if not self._ready.wait(START_TIMEOUT_S):
             raise TimeoutError(f"the web server on {self.host}:{self.port} did not start")
@@ -130,7 +138,7 @@ class WebServer:
             self._server = CappedHTTPServer(
                 self.app,
                 xheaders=False,
-                max_body_size=MAX_REQUEST_BODY,
+                max_body_size=self.max_body_size,
                 idle_connection_timeout=limits.idle_timeout_s,
                 body_timeout=limits.body_timeout_s,
                 max_connections=limits.max_connections,

@@ -1,0 +1,1 @@
+"""SMS: texts to and from members through a provider (Twilio or Telnyx)."""

@@ -1,0 +1,92 @@
+"""The SMS webhook's Tornado application: one route, the path of ``sms.webhook_url``.
+
+A request's signature is checked against the webhook's public URL as cluster.yaml gives it
+(what the provider signed), never against the address the request reached: behind a reverse
+proxy those differ. A forged, missing or stale signature is answered 403 and nothing is stored;
+a signed request that cannot be read, 400. The text is then taken on a worker thread
+(:class:`~sms.service.SmsService`) and answered in the provider's form (TwiML for Twilio).
+
+When Cassandra is out of reach nothing can be stored: the text is not taken, which is logged,
+and the member is told to send it again (Twilio does not retry a webhook that answered).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import urlsplit
+
+import tornado.web
+from tornado.ioloop import IOLoop
+
+from node.context import NodeContext
+from sms.providers import Provider, WebhookRefused
+from sms.service import SmsService
+from storage.errors import Unreachable
+
+log = logging.getLogger("gather.sms")
+
+MAX_BODY_BYTES = 64 * 1024
+"""A webhook request is a few KiB; anything much larger is refused before it is read."""
+WORKERS = 16
+NOT_TAKEN = "Sorry, we could not take your text just now. Please send it again in a few minutes."
+
+
+class WebhookHandler(tornado.web.RequestHandler):
+    """The provider's POST of one inbound text (or, for Telnyx, of another event)."""
+
+    def initialize(self, service: SmsService, provider: Provider, url: str) -> None:
+        self.service = service
+        self.provider = provider
+        self.url = url
+
+    def check_xsrf_cookie(self) -> None:
+        """Providers sign their requests instead: no XSRF token here."""
+
+    async def post(self) -> None:
+        try:
+            inbound = self.provider.parse(
+                self.url, dict(self.request.headers), self.request.body, time.time()
+            )
+        except WebhookRefused as refused:
+            log.warning("webhook request refused: %s", refused.reason)
+            self.set_status(refused.status)
+            self.finish(refused.reason)
+            return
+        if inbound is None:  # a signed event that is not an inbound text
+            self.finish(b"")
+            return
+        executor: ThreadPoolExecutor = self.application.settings["executor"]
+        try:
+            reply = await IOLoop.current().run_in_executor(executor, self.service.take, inbound)
+        except Unreachable as exc:
+            log.warning("a text was NOT taken: Cassandra is out of reach (%s)", exc)
+            if not self.provider.replies_inline:
+                self.set_status(503)  # Telnyx delivers the webhook again later
+                self.finish(b"")
+                return
+            reply = NOT_TAKEN
+        answer = self.provider.answer(reply)
+        self.set_status(answer.status)
+        self.set_header("Content-Type", answer.content_type)
+        self.finish(answer.body)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        self.finish(f"{status_code} {self._reason}")
+
+
+def make_app(
+    context: NodeContext, service: SmsService, provider: Provider
+) -> tornado.web.Application:
+    """The webhook application for this node."""
+    assert context.config.sms is not None
+    url = context.config.sms.webhook_url
+    path = urlsplit(url).path or "/"
+    return tornado.web.Application(
+        [(path, WebhookHandler, {"service": service, "provider": provider, "url": url})],
+        context=context,
+        executor=ThreadPoolExecutor(WORKERS, thread_name_prefix="sms-webhook"),
+        xsrf_cookies=False,
+    )

@@ -1,0 +1,70 @@
+"""The upcoming events and their options as the SMS conversation reads them, cached briefly.
+
+Every sign-up text names an event by its code; reading the events and their options from
+Cassandra for each one would double what a text costs. The catalog keeps them for
+:data:`FRESH_S` seconds (what a change made in the management UI takes to reach a text); the
+seats themselves are always the ledger's, read by the sign-up, so a stale catalog never lets a
+sign-up through that the ledger refuses.
+
+Thread-safe: the webhook's worker threads share one.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from uuid import UUID
+
+from signups import upcoming_with_options
+from storage import times
+from storage.errors import NotFound
+from storage.events import Event, SignupOption
+from storage.store import Store
+
+FRESH_S = 5.0
+
+
+class Catalog:
+    """Upcoming open events by code, refreshed when older than :data:`FRESH_S`."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._events: list[tuple[Event, list[SignupOption]]] = []
+        self._loaded_at = -FRESH_S
+        self._read_at = times.now()
+
+    def upcoming(
+        self, store: Store, fresh_s: float = FRESH_S
+    ) -> list[tuple[Event, list[SignupOption]]]:
+        """The upcoming open events by start time, each with its options, read again when
+        older than ``fresh_s``."""
+        with self._lock:
+            if time.monotonic() - self._loaded_at >= fresh_s:
+                self._read_at = times.now()
+                self._events = upcoming_with_options(store)
+                self._loaded_at = time.monotonic()
+            return self._events
+
+    def by_code(self, store: Store, code: str) -> tuple[Event, list[SignupOption]] | Event | None:
+        """The upcoming event with short code ``code`` and its options; the event alone when
+        it is not upcoming (closed, or over); None when no event has the code."""
+        found = next(((e, o) for e, o in self.upcoming(store) if e.short_code == code), None)
+        if found is not None:
+            return found
+        try:
+            event = store.events.by_code(code)
+        except NotFound:
+            return None
+        if event.updated_at < self._read_at:  # not changed since: closed, or over
+            return event
+        upcoming = self.upcoming(store, fresh_s=0)  # new since the catalog was read
+        return next(((e, o) for e, o in upcoming if e.short_code == code), event)
+
+    def by_id(self, store: Store, event_id: UUID) -> tuple[Event, list[SignupOption]] | None:
+        """The upcoming event ``event_id`` and its options, if it still is one."""
+        return next(((e, o) for e, o in self.upcoming(store) if e.event_id == event_id), None)
+
+    def forget(self) -> None:
+        """Read everything again at the next question (an event changed)."""
+        with self._lock:
+            self._loaded_at = -FRESH_S

@@ -1,0 +1,121 @@
+"""Taking one inbound text, exactly once: claim its provider id, answer it, store both.
+
+::
+
+    claim the provider's message id        (a lightweight transaction: a retry is known)
+    a retry whose answer was stored        -> the same answer, nothing else
+    over the sender's rate limit           -> stored, not answered
+    the conversation (sms.conversation)    -> what it did, and the reply
+    the reply through the provider's API   -> owed as a notice (sent by the notifier)
+    the message and the reply              -> one unlogged batch (sms_messages, sms_by_number)
+
+A retry whose first delivery stopped before its answer was stored (a node killed mid-way) is
+taken again: its sign-up carries the same idempotency key (the message id), so it gets the
+same registration. Blocking: call :meth:`SmsService.take` from a worker thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from config.cluster import ClusterConfig, ConfigError, SmsConfig
+from sms.catalog import Catalog
+from sms.conversation import Conversation, Outcome
+from sms.providers import Inbound, Provider, TelnyxProvider, TwilioProvider
+from sms.ratelimit import RateLimit
+from storage import validate
+from storage.errors import ValidationError
+from storage.store import Store
+
+log = logging.getLogger("gather.sms")
+
+
+def make_provider(sms: SmsConfig) -> Provider:
+    """The adapter of cluster.yaml's provider, with its secret (:class:`ConfigError` when the
+    secret or a setting it needs is missing or wrong)."""
+    secret = sms.secret.read().decode()
+    if sms.provider == "twilio":
+        assert sms.account is not None  # cluster.yaml's parser requires it
+        return TwilioProvider(sms.account, secret, sms.number, sms.api_url)
+    assert sms.public_key is not None  # cluster.yaml's parser requires it
+    try:
+        return TelnyxProvider(secret, sms.public_key, sms.number, sms.account, sms.api_url)
+    except ValueError as exc:
+        raise ConfigError(f"sms.public_key: {exc}") from None
+
+
+class SmsService:
+    """Takes inbound texts for one node, with the store ``store()`` gives at the time (the
+    node's connection may have been replaced); ``nudge`` tells the notifier a notice is owed."""
+
+    def __init__(
+        self,
+        store: Callable[[], Store],
+        config: ClusterConfig,
+        provider: Provider,
+        nudge: Callable[[], None] = lambda: None,
+    ) -> None:
+        assert config.sms is not None  # the sms role's actors are only started with it
+        self._store = store
+        self._region = config.site.phone_region
+        self._sms = config.sms
+        self._provider = provider
+        self._nudge = nudge
+        self._site = config.site
+        self._limit = RateLimit(config.sms.rate_limit, config.sms.rate_period_s)
+        self.catalog = Catalog()
+
+    def take(self, inbound: Inbound) -> str | None:
+        """Store and answer ``inbound``; the reply to put in the webhook's answer (None when
+        there is none, or when the provider's API sends it)."""
+        store = self._store()
+        messages = store.sms_messages
+        message_id, first = messages.claim(inbound.provider_id)
+        if not first:
+            earlier = messages.get(message_id)
+            if earlier is not None and earlier.action is not None:
+                log.info("a retried text answered as before")
+                return earlier.reply if self._provider.replies_inline else None
+        sender = self._sender(inbound)
+        outcome = self._outcome(store, sender, inbound)
+        message = messages.new(
+            "in",
+            sender or inbound.sender[:32],
+            inbound.to[:32],
+            inbound.body,
+            inbound.provider_id,
+            outcome.action,
+            outcome.reply,
+            message_id=message_id,
+        )
+        if outcome.reply is None:
+            messages.write(message)
+            return None
+        if self._provider.replies_inline:
+            reply = messages.new(
+                "out", self._sms.number, message.from_number, outcome.reply, action="reply"
+            )
+            messages.write(message, reply)
+            return outcome.reply
+        store.notices.owe(
+            "reply", f"reply:{inbound.provider_id}", message.from_number, body=outcome.reply
+        )
+        messages.write(message)
+        self._nudge()
+        return None
+
+    def _outcome(self, store: Store, sender: str | None, inbound: Inbound) -> Outcome:
+        if sender is None:  # an alphanumeric sender or a short code: nobody to answer
+            return Outcome("ignored", None)
+        if not self._limit.allow(sender):
+            return Outcome("rate_limited", None)
+        conversation = Conversation(store, self._site, self._sms, self.catalog)
+        return conversation.answer(sender, inbound.body, inbound.provider_id)
+
+    def _sender(self, inbound: Inbound) -> str | None:
+        """The sender's number in E.164, or None when it is not a phone number."""
+        try:
+            return validate.phone(inbound.sender, self._region)
+        except ValidationError:
+            return None
