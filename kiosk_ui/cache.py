@@ -60,6 +60,7 @@ import pygame
 import pykka
 
 from actors.actor import GatherActor
+from actors.ticker import Ticker
 from config.cluster import ClusterConfig
 from kiosk_ui.catalog import (
     AssetRef,
@@ -599,7 +600,7 @@ class AssetCache(GatherActor):
         self._catalog_due = 0.0
         self._seats_due = 0.0
         self._outage: str | None = None
-        self._stop_ticks = threading.Event()
+        self._ticker: Ticker | None = None
 
     def on_start(self) -> None:
         self.files.clean()
@@ -617,7 +618,7 @@ class AssetCache(GatherActor):
         # With a saved catalog, the first fetch waits for the first tick, so that the UI's
         # ask for the content, which comes right after this start, is not queued behind it;
         # without one the UI has nothing to show until the fetch, so it goes first.
-        threading.Thread(target=self._ticks, name=f"{self.path}-ticks", daemon=True).start()
+        self._ticker = Ticker(self.actor_ref, _Tick(), TICK_S, f"{self.path}-ticks").start()
         if saved is None:
             self.actor_ref.tell(_Tick())
 
@@ -649,15 +650,9 @@ class AssetCache(GatherActor):
         self._release()
 
     def _release(self) -> None:
-        self._stop_ticks.set()
+        if self._ticker is not None:
+            self._ticker.stop()
         self.images.close()
-
-    def _ticks(self) -> None:
-        while not self._stop_ticks.wait(TICK_S):
-            try:
-                self.actor_ref.tell(_Tick())
-            except pykka.ActorDeadError:
-                return
 
     def _tick(self) -> None:
         now = time.monotonic()

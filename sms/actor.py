@@ -15,19 +15,18 @@ one cannot take the other down. A crash closes the server; the restarted actor l
 from __future__ import annotations
 
 import logging
-import threading
+import time
 from typing import Any
 
-import pykka
-
 from actors.actor import GatherActor
+from actors.ticker import Ticker
 from node.context import NodeContext
 from sms.app import MAX_BODY_BYTES, make_app
 from sms.notifier import Notifier
 from sms.service import SmsService, make_provider
 from storage.errors import StorageError
 from supervision.spec import ChildSpec
-from web.server import WebServer
+from web.server import ServerActor, WebServer
 
 log = logging.getLogger("gather.sms")
 
@@ -35,42 +34,21 @@ NOTIFIER = "root/sms/notifier"
 TICK_S = 1.0
 
 
-class SmsWebhook(GatherActor):
+class SmsWebhook(ServerActor):
     """Serves the provider's webhook on the node's ``sms_port`` while it runs."""
 
     def __init__(self, context: NodeContext) -> None:
         super().__init__()
         self.context = context
-        self.server: WebServer | None = None
-        self.service: SmsService | None = None
 
-    def on_start(self) -> None:
+    def make_server(self) -> WebServer:
         context, node = self.context, self.context.node
         if node.sms_port is None or context.config.sms is None:
             raise ValueError(f"node {node.name} has the sms role but no sms_port or sms section")
         provider = make_provider(context.config.sms)
-        self.service = SmsService(context.require_store, context.config, provider, self._nudge)
-        app = make_app(context, self.service, provider)
-        self.server = WebServer(app, node.host, node.sms_port, max_body_size=MAX_BODY_BYTES)
-        self.server.start()
-        log.info("SMS webhook (%s) on %s:%d", provider.name, node.host, self.server.port)
-
-    def on_receive(self, message: Any) -> Any:
-        if message == "address":
-            assert self.server is not None
-            return f"http://{self.context.node.host}:{self.server.port}/"
-        raise ValueError(f"unexpected message {message!r}")
-
-    def on_stop(self) -> None:
-        self._close()
-
-    def on_failure(self, *_: Any) -> None:
-        self._close()
-
-    def _close(self) -> None:
-        server, self.server = self.server, None
-        if server is not None:
-            server.stop()
+        service = SmsService(context.require_store, context.config, provider, self._nudge)
+        app = make_app(context, service, provider)
+        return WebServer(app, node.host, node.sms_port, max_body_size=MAX_BODY_BYTES)
 
     def _nudge(self) -> None:
         tree = self.context.tree
@@ -88,18 +66,21 @@ class SmsNotifier(GatherActor):
         super().__init__()
         self.context = context
         self.notifier: Notifier | None = None
-        self._stop_ticks = threading.Event()
+        self._ticker: Ticker | None = None
+        self._passed_at = 0.0
 
     def on_start(self) -> None:
         context = self.context
         assert context.config.sms is not None
         provider = make_provider(context.config.sms)
         self.notifier = Notifier(context.config.site, provider, context.name)
-        threading.Thread(target=self._ticks, name=f"{self.path}-ticks", daemon=True).start()
+        self._ticker = Ticker(self.actor_ref, "tick", TICK_S, f"{self.path}-ticks").start()
 
     def on_receive(self, message: Any) -> Any:
         assert self.notifier is not None
         match message:
+            case "tick" if time.monotonic() - self._passed_at < TICK_S / 2:
+                pass  # a nudge just made a pass: ticks do not pile up behind nudges
             case "tick" | "nudge":
                 self._pass()
             case "counts":
@@ -115,7 +96,8 @@ class SmsNotifier(GatherActor):
         self._release()
 
     def _release(self) -> None:
-        self._stop_ticks.set()
+        if self._ticker is not None:
+            self._ticker.stop()
         if self.notifier is not None:
             self.notifier.close()
 
@@ -128,13 +110,8 @@ class SmsNotifier(GatherActor):
             self.notifier.run_pass(store)
         except StorageError as exc:  # Cassandra out of reach: the next tick tries again
             log.warning("notices not sent this time: %s", exc)
-
-    def _ticks(self) -> None:
-        while not self._stop_ticks.wait(TICK_S):
-            try:
-                self.actor_ref.tell("tick")
-            except pykka.ActorDeadError:
-                return
+        finally:
+            self._passed_at = time.monotonic()
 
 
 def children(context: NodeContext) -> list[ChildSpec]:

@@ -30,7 +30,7 @@ import random
 import threading
 from collections import Counter
 from collections.abc import Coroutine
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from config.cluster import SiteConfig
@@ -93,32 +93,42 @@ class Notifier:
             if not notice.due(now):
                 continue
             mine = self._store.notices.claim(notice, self._node, now)
-            if mine is not None:
-                claimed += 1
-                self._deliver(mine)
+            if mine is None:
+                continue
+            claimed += 1
+            sent = self._deliver(mine)
+            if sent is not None and sent.kind in (SendKind.RETRY, SendKind.UNCERTAIN):
+                break  # the provider is out of reach or failing: the rest wait for a pass
+        else:
+            self._advance(since, oldest_open, now)
+        return claimed
+
+    def _advance(self, since: date, oldest_open: date | None, now: datetime) -> None:
+        """Move the watermark to the oldest day that still holds an unsettled notice."""
         settled_until = (now - SETTLE_MARGIN).date()
         until = min(oldest_open or settled_until, settled_until)
         if until > since:
             moment = datetime.combine(until, datetime.min.time(), now.tzinfo)
             self._store.watermarks.advance(WATERMARK_JOB, moment)
-        return claimed
 
-    def _deliver(self, notice: Notice) -> None:
+    def _deliver(self, notice: Notice) -> SendOutcome | None:
+        """Send a claimed notice; what the provider said (None: nothing was sent)."""
         notices = self._store.notices
         try:
             text = self._text(notice)
         except NotFound:
             notices.settle(notice, "skipped", "its registration or event no longer exists")
             self.counts["skipped"] += 1
-            return
+            return None
         if text is None:
-            return
+            return None
         if self._store.sms_optouts.is_opted_out(notice.contact):
             notices.settle(notice, "opted_out", "the number opted out")
             self.counts["opted_out"] += 1
-            return
+            return None
         outcome = self._run(self._provider.send(notice.contact, text, SEND_TIMEOUT_S))
         self._settle(notice, text, outcome)
+        return outcome
 
     def _text(self, notice: Notice) -> str | None:
         """The text to send, or None when the notice was settled or released instead."""

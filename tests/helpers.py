@@ -39,6 +39,8 @@ from storage.errors import FullError, Throttled, ValidationError
 from storage.events import Event, SignupOption
 from storage.store import Store
 from supervision import ChildSpec, Supervisor, Tree
+from web.app import make_app
+from web.server import WebServer
 
 STORAGE_TEST_KEYSPACE = "gather_test"
 """The keyspace the storage and web tests use (created by conftest's ``store`` fixture)."""
@@ -565,6 +567,18 @@ class Browser:
 
 
 @contextmanager
+def web_server(context: NodeContext) -> Iterator[str]:
+    """A web server for ``context`` (the test keyspace's web node) on a free loopback port,
+    running in this process; its base address."""
+    server = WebServer(make_app(context, storage_threads=4), "127.0.0.1", 0)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.stop()
+
+
+@contextmanager
 def web_and_kiosk(folder: Path, web: str, kiosk: str) -> Iterator[tuple[NodeProcesses, str]]:
     """A web node process and a kiosk node process (SDL's dummy video driver) on the test
     keyspace, running; (the processes, the website's base address)."""
@@ -591,3 +605,50 @@ def web_and_kiosk(folder: Path, web: str, kiosk: str) -> Iterator[tuple[NodeProc
             os.environ.pop("SDL_VIDEODRIVER", None)
         else:
             os.environ["SDL_VIDEODRIVER"] = previous
+
+
+# SMS: node processes with the sms role, texting through the loopback provider sandbox.
+
+SMS_NUMBER = "+15550100100"
+"""The site's own number on the test clusters."""
+SMS_SECRET_ENV = "GATHER_TEST_SMS_SECRET"
+
+
+@contextmanager
+def sms_cluster(
+    folder: Path, provider: dict[str, Any], secret: str, web: bool = False
+) -> Iterator[tuple[NodeProcesses, str, str]]:
+    """An sms node ``sms-a`` (and a web node ``web-b`` when ``web``) on the test keyspace,
+    running, with cluster.yaml's ``sms`` section made of ``provider``'s keys (provider,
+    api_url, account, public_key, provider_opt_outs, rate_limit) and the secret ``secret``;
+    (the processes, the webhook's URL, the website's base address or "")."""
+    names = ["sms-a", "web-b"] if web else ["sms-a"]
+    nodes = NodeProcesses(folder, names)
+    sms_port, http_port = free_port(), free_port()
+    webhook = f"http://127.0.0.1:{sms_port}/sms/{provider['provider']}"
+
+    def roles(document: dict[str, Any]) -> None:
+        document["nodes"]["sms-a"] |= {"roles": ["sms"], "sms_port": sms_port}
+        if web:
+            document["nodes"]["web-b"] |= {"roles": ["web"], "http_port": http_port}
+        document["cassandra"]["keyspace"]["name"] = STORAGE_TEST_KEYSPACE
+        document["sms"] = {
+            "webhook_url": webhook,
+            "number": SMS_NUMBER,
+            "secret": {"env": SMS_SECRET_ENV},
+            "conversation_ttl_s": 600,
+            **provider,
+        }
+
+    edit_config(nodes, roles)
+    os.environ[SMS_SECRET_ENV] = secret  # inherited by the node processes
+    site = f"http://127.0.0.1:{http_port}" if web else ""
+    try:
+        for name in names:
+            nodes.start(name)
+        if web:
+            nodes.wait_until(lambda: Browser(site).status("/") == 200, "the website", 60)
+        yield nodes, webhook, site
+    finally:
+        nodes.stop_all()
+        os.environ.pop(SMS_SECRET_ENV, None)

@@ -5,7 +5,6 @@ from here."""
 
 from __future__ import annotations
 
-import os
 import secrets
 import time
 import urllib.error
@@ -13,7 +12,6 @@ import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,18 +21,9 @@ from sms.sandbox import ProviderSandbox, twilio_webhook_request
 from sms.segments import segments
 from storage.errors import ValidationError
 from storage.store import Store
-from tests.helpers import (
-    STORAGE_TEST_KEYSPACE,
-    Browser,
-    NodeProcesses,
-    edit_config,
-    free_port,
-    make_event,
-    new_phone,
-)
+from tests.helpers import SMS_NUMBER, Browser, make_event, new_phone, sms_cluster
 
-OURS = "+15550100100"
-SECRET_ENV = "GATHER_TEST_SMS_SECRET"
+OURS = SMS_NUMBER
 LIMIT = 25
 """Texts one number may send per minute on the test cluster."""
 
@@ -72,39 +61,18 @@ def sandbox() -> Iterator[ProviderSandbox]:
 
 @pytest.fixture(scope="module")
 def nodes(tmp_path_factory: pytest.TempPathFactory, sandbox: ProviderSandbox) -> Iterator[Any]:
-    """An sms node (Twilio) and a web node on the test keyspace; (processes, webhook, site)."""
-    folder: Path = tmp_path_factory.mktemp("sms")
-    processes = NodeProcesses(folder, ["sms-a", "web-b"])
-    sms_port, http_port = free_port(), free_port()
-    webhook = f"http://127.0.0.1:{sms_port}/sms/twilio"
-
-    def roles(document: dict[str, Any]) -> None:
-        document["nodes"]["sms-a"] |= {"roles": ["sms"], "sms_port": sms_port}
-        document["nodes"]["web-b"] |= {"roles": ["web"], "http_port": http_port}
-        document["cassandra"]["keyspace"]["name"] = STORAGE_TEST_KEYSPACE
-        document["sms"] = {
-            "provider": "twilio",
-            "webhook_url": webhook,
-            "number": OURS,
-            "api_url": sandbox.url,
-            "account": sandbox.twilio_account_sid,
-            "secret": {"env": SECRET_ENV},
-            "provider_opt_outs": False,
-            "rate_limit": {"messages": LIMIT, "per_s": 60},
-            "conversation_ttl_s": 600,
-        }
-
-    edit_config(processes, roles)
-    os.environ[SECRET_ENV] = sandbox.twilio_auth_token
-    site = f"http://127.0.0.1:{http_port}"
-    try:
-        processes.start("sms-a")
-        processes.start("web-b")
-        processes.wait_until(lambda: Browser(site).status("/") == 200, "the website", 60)
-        yield processes, webhook, site
-    finally:
-        processes.stop_all()
-        os.environ.pop(SECRET_ENV, None)
+    """An sms node (Twilio, confirming opt-outs itself) and a web node on the test keyspace;
+    (processes, webhook, site)."""
+    provider = {
+        "provider": "twilio",
+        "api_url": sandbox.url,
+        "account": sandbox.twilio_account_sid,
+        "provider_opt_outs": False,
+        "rate_limit": {"messages": LIMIT, "per_s": 60},
+    }
+    folder = tmp_path_factory.mktemp("sms")
+    with sms_cluster(folder, provider, sandbox.twilio_auth_token, web=True) as running:
+        yield running
 
 
 @pytest.fixture

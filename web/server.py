@@ -20,6 +20,7 @@ import contextlib
 import logging
 import sys
 import threading
+from abc import ABC, abstractmethod
 from typing import Any
 
 import tornado.web
@@ -30,6 +31,7 @@ from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream
 from tornado.netutil import bind_sockets
 
+from actors.actor import GatherActor
 from config.cluster import WebConfig
 from web.base import MAX_REQUEST_BODY
 from web.bodydeadline import BodyDeadlines
@@ -161,3 +163,38 @@ class WebServer:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._server.close_all_connections(), 2.0)
         self._loop.stop()
+
+
+class ServerActor(GatherActor, ABC):
+    """An actor that owns one :class:`WebServer` while it runs: :meth:`make_server` builds it
+    at start; a stop or a crash closes it (the restarted actor listens again). Answers
+    ``"address"`` with the server's base URL."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.server: WebServer | None = None
+
+    @abstractmethod
+    def make_server(self) -> WebServer:
+        """The server to run (not started yet)."""
+
+    def on_start(self) -> None:
+        self.server = self.make_server()
+        self.server.start()
+        log.info("%s listening on http://%s:%d/", self.path, self.server.host, self.server.port)
+
+    def on_receive(self, message: Any) -> Any:
+        if message == "address" and self.server is not None:
+            return f"http://{self.server.host}:{self.server.port}/"
+        raise ValueError(f"unexpected message {message!r}")
+
+    def on_stop(self) -> None:
+        self._close()
+
+    def on_failure(self, *_: Any) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        server, self.server = self.server, None
+        if server is not None:
+            server.stop()
