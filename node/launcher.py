@@ -1,9 +1,11 @@
 """Start every Gather node that cluster.yaml places on this machine, each as its own process.
 
 ``python -m node.launcher`` is what ``make run`` ends with: it makes sure the cluster cookie
-exists, starts ``run_node.py NAME`` for each local node, prints where each one listens, and on
-Ctrl-C (or SIGTERM) stops them all, in reverse order. A node that exits on its own is reported
-and started again after a pause, as a service manager would.
+(and the SMS provider's secret) exists, starts ``run_node.py NAME`` for each local node, prints
+where each one listens, and on Ctrl-C (or SIGTERM) stops them all, in reverse order. A node
+that exits on its own is reported and started again after a pause, as a service manager would.
+When cluster.yaml sends texts to a loopback address (the demo), it also runs the provider's
+stand-in there first (:mod:`sms.demo`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import psutil
 
 from config import cluster as cluster_config
 from config.cluster import ClusterConfig, NodeConfig
+from sms.demo import is_demo
 
 RUN_NODE = Path(__file__).resolve().parent.parent / "run_node.py"
 RESTART_PAUSE_S = 2.0
@@ -62,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     if config.cookie.file is not None:
         config.cookie.ensure_file()
     nodes = local_nodes(config)
+    sms_demo = is_demo(config.sms) and any("sms" in node.roles for node in nodes)
+    if sms_demo and config.sms is not None and config.sms.secret.file is not None:
+        config.sms.secret.ensure_file()
     if not nodes:
         print("cluster.yaml places no Gather node on this machine", file=sys.stderr)
         return 1
@@ -81,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
         extra = kiosk_env if "kiosk" in node.roles else {}
         return subprocess.Popen([*command, node.name], env={**os.environ, **extra})
 
+    config_args = ["--config", args.config] if args.config else []
+    sandbox_command = [sys.executable, "-m", "sms.demo", *config_args, "serve"]
+    sandbox = subprocess.Popen(sandbox_command) if sms_demo else None
     processes = {node.name: start(node) for node in nodes}
     for node in nodes:
         roles = ", ".join(node.roles)
@@ -91,6 +100,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  website: http://{node.host}:{node.http_port}/  (management UI: /admin)")
         if "kiosk" in node.roles:
             print(f"  kiosk screens: {kiosk_shown}")
+        if node.sms_port is not None and config.sms is not None:
+            print(f"  SMS webhook: {config.sms.webhook_url} ({config.sms.provider})")
+    if sms_demo:
+        print(
+            "  texting the site: .venv/bin/python -m sms.demo text +15557010001 EVENTS; "
+            "what it sent: .venv/bin/python -m sms.demo texts"
+        )
     print("attach a shell with: .venv/bin/python run_node.py --attach NAME; Ctrl-C stops all")
     while not stopping:
         time.sleep(0.5)
@@ -101,14 +117,19 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(RESTART_PAUSE_S)
                 processes[node.name] = start(node)
     for node in reversed(nodes):
-        process = processes[node.name]
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        _end(processes[node.name])
         print(f"node {node.name} stopped")
+    if sandbox is not None:
+        _end(sandbox)
     return 0
+
+
+def _end(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ Thread-safe: the webhook's worker threads share one.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from uuid import UUID
@@ -20,6 +21,9 @@ from storage import times
 from storage.errors import NotFound
 from storage.events import Event, SignupOption
 from storage.store import Store
+from storage.validate import SMS_KEYWORDS
+
+log = logging.getLogger("gather.sms")
 
 FRESH_S = 5.0
 
@@ -32,6 +36,7 @@ class Catalog:
         self._events: list[tuple[Event, list[SignupOption]]] = []
         self._loaded_at = -FRESH_S
         self._read_at = times.now()
+        self._warned: set[UUID] = set()
 
     def upcoming(
         self, store: Store, fresh_s: float = FRESH_S
@@ -43,6 +48,7 @@ class Catalog:
                 self._read_at = times.now()
                 self._events = upcoming_with_options(store)
                 self._loaded_at = time.monotonic()
+                self._warn_of_keywords()
             return self._events
 
     def by_code(self, store: Store, code: str) -> tuple[Event, list[SignupOption]] | Event | None:
@@ -64,7 +70,15 @@ class Catalog:
         """The upcoming event ``event_id`` and its options, if it still is one."""
         return next(((e, o) for e, o in self.upcoming(store) if e.event_id == event_id), None)
 
-    def forget(self) -> None:
-        """Read everything again at the next question (an event changed)."""
-        with self._lock:
-            self._loaded_at = -FRESH_S
+    def _warn_of_keywords(self) -> None:
+        """Log once each event whose code is an SMS keyword (made before codes were checked):
+        a text of it is read as the keyword, so members cannot sign up for it by text."""
+        for event, _ in self._events:
+            if event.short_code in SMS_KEYWORDS and event.event_id not in self._warned:
+                self._warned.add(event.event_id)
+                log.warning(
+                    "event %s has the short code %s, an SMS keyword: members cannot text it; "
+                    "give it another code in the management UI",
+                    event.event_id,
+                    event.short_code,
+                )

@@ -31,6 +31,7 @@ import time
 import uuid
 from abc import ABC, abstractmethod
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import formatdate
@@ -76,7 +77,8 @@ class _Ledger:
     """The sandbox's state, shared by the test's thread and the server's: the texts taken,
     the opted-out numbers and the troubles planned for the next sends."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_text: Callable[[SandboxText], None] | None) -> None:
+        self._on_text = on_text
         self._changed = threading.Condition()
         self._texts: list[SandboxText] = []
         self._opted_out: set[str] = set()
@@ -111,6 +113,8 @@ class _Ledger:
         with self._changed:
             self._texts.append(text)
             self._changed.notify_all()
+        if self._on_text is not None:
+            self._on_text(text)
 
     def texts(self, to: str | None) -> list[SandboxText]:
         with self._changed:
@@ -394,14 +398,16 @@ class ProviderSandbox:
         twilio_account_sid: str | None = None,
         twilio_auth_token: str | None = None,
         telnyx_api_key: str | None = None,
+        on_text: Callable[[SandboxText], None] | None = None,
     ) -> None:
-        """Raises ``ValueError`` for a ``host`` other than 127.0.0.1."""
+        """Raises ``ValueError`` for a ``host`` other than 127.0.0.1. ``on_text`` is called
+        with each text taken (on the server's thread)."""
         if host != LOOPBACK:
             raise ValueError(f"the SMS sandbox listens on {LOOPBACK} only, not {host!r}")
         self.twilio_account_sid = twilio_account_sid or "AC" + secrets.token_hex(16)
         self.twilio_auth_token = twilio_auth_token or secrets.token_hex(16)
         self.telnyx_api_key = telnyx_api_key or "KEY" + secrets.token_hex(16)
-        self._ledger = _Ledger()
+        self._ledger = _Ledger(on_text)
         twilio = {
             "ledger": self._ledger,
             "credentials": f"{self.twilio_account_sid}:{self.twilio_auth_token}",
