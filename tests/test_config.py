@@ -69,6 +69,19 @@ _DELETE = object()
         (["nodes", "kiosk-1", "trusted_proxies"], ["10.0.0.7"], "only nodes with the web role"),
         (["cookie"], {}, "cookie"),
         (["cookie", "secret"], "hunter2", "cookie.secret: unknown key"),
+        (["sms"], _DELETE, "nodes ['hub'] have the sms role"),
+        (["sms", "provider"], "vonage", "sms.provider: expected one of ['twilio', 'telnyx']"),
+        (["sms", "number"], "555-0100", "sms.number: '555-0100' is not an E.164 number"),
+        (["sms", "webhook_url"], "example.org/sms", "sms.webhook_url"),
+        (["sms", "account"], _DELETE, "sms.account: Twilio needs the Account SID"),
+        (["sms", "secret"], {}, "sms.secret: expected at least one of 'env' or 'file'"),
+        (["sms", "secret", "token"], "hunter2", "sms.secret.token: unknown key"),
+        (["sms", "provider_opt_outs"], "yes", "sms.provider_opt_outs: expected true or false"),
+        (["sms", "rate_limit", "messages"], 0, "sms.rate_limit.messages"),
+        (["sms", "conversation_ttl_s"], 5, "sms.conversation_ttl_s"),
+        (["nodes", "hub", "sms_port"], _DELETE, "nodes.hub.sms_port: missing"),
+        (["nodes", "hub", "sms_port"], 8080, "port, http_port and sms_port must differ"),
+        (["nodes", "kiosk-1", "sms_port"], 8091, "only nodes with the sms role take texts"),
     ],
 )
 def test_a_bad_key_is_named_with_the_expected_form(
@@ -111,6 +124,27 @@ def test_the_cookie_comes_from_the_environment_first_then_the_file(
     monkeypatch.setenv("GATHER_TEST_COOKIE", "short")
     with pytest.raises(ConfigError, match="5 bytes; at least 32"):
         source.read()
+
+
+def test_telnyx_needs_its_public_key(tmp_path: Path) -> None:
+    bad = tmp_path / "cluster.yaml"
+    bad.write_text(yaml.safe_dump(_with(["sms", "provider"], "telnyx")))
+    with pytest.raises(ConfigError, match=r"sms\.public_key: Telnyx needs"):
+        cluster.load(bad)
+
+
+def test_the_sms_secret_is_read_from_the_environment_or_the_file_and_never_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = cluster.SecretSource(env="GATHER_TEST_SMS", file=tmp_path / "s", what="sms.secret")
+    monkeypatch.delenv("GATHER_TEST_SMS", raising=False)
+    with pytest.raises(ConfigError, match=r"sms\.secret: not found: set the environment"):
+        source.read()
+    (tmp_path / "s").write_text("token-from-file\n")
+    assert source.read() == b"token-from-file"
+    monkeypatch.setenv("GATHER_TEST_SMS", "token-from-env")
+    assert source.read() == b"token-from-env"
+    assert "token" not in repr(cluster.load().sms)
 
 
 def test_the_local_section_is_left_to_devcluster(tmp_path: Path) -> None:
