@@ -62,7 +62,14 @@ is a little behind still lands in a day that is scanned."""
 class Notifier:
     """Sends the owed ``sms`` notices of the cluster, as node ``node``."""
 
-    def __init__(self, site: SiteConfig, provider: Provider, node: str) -> None:
+    def __init__(
+        self,
+        site: SiteConfig,
+        provider: Provider,
+        node: str,
+        send_timeout_s: float = SEND_TIMEOUT_S,
+    ) -> None:
+        self._send_timeout_s = send_timeout_s
         self._site = site
         self._provider = provider
         self._node = node
@@ -126,7 +133,7 @@ class Notifier:
             notices.settle(notice, "opted_out", "the number opted out")
             self.counts["opted_out"] += 1
             return None
-        outcome = self._run(self._provider.send(notice.contact, text, SEND_TIMEOUT_S))
+        outcome = self._run(self._provider.send(notice.contact, text, self._send_timeout_s))
         self._settle(notice, text, outcome)
         return outcome
 
@@ -185,4 +192,5 @@ class Notifier:
             notices.retry_later(notice, times.now() + timedelta(seconds=wait), detail)
 
     def _run(self, work: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(work, self._loop).result(2 * SEND_TIMEOUT_S)
+        future = asyncio.run_coroutine_threadsafe(work, self._loop)
+        return future.result(2 * self._send_timeout_s)

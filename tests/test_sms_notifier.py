@@ -1,0 +1,110 @@
+"""The notifier's delivery of owed notices, in this process against the real cluster and the
+loopback provider sandbox: once across senders, retried with back-off, the unknown outcome
+counted and sent again (at least once), the provider's opt-out recorded."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from config.cluster import ClusterConfig
+from sms.notifier import Notifier
+from sms.providers import TwilioProvider
+from sms.sandbox import ProviderSandbox
+from storage import times
+from storage.notices import Notice
+from storage.store import Store
+from tests.helpers import SMS_NUMBER, new_phone
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[ProviderSandbox]:
+    with ProviderSandbox() as running:
+        yield running
+
+
+def notifier(config: ClusterConfig, sandbox: ProviderSandbox, node: str) -> Notifier:
+    provider = TwilioProvider(
+        sandbox.twilio_account_sid, sandbox.twilio_auth_token, SMS_NUMBER, sandbox.url
+    )
+    return Notifier(config.site, provider, node, send_timeout_s=1.0)
+
+
+def owe_reply(store: Store, number: str) -> str:
+    key = f"reply:test-{secrets.token_hex(8)}"
+    store.notices.owe("reply", key, number, body="Hello from the notifier tests")
+    return key
+
+
+def drain(sender: Notifier, store: Store) -> None:
+    """Send what other tests left owed, so that a planned failure meets this test's notice."""
+    while sender.run_pass(store):
+        pass
+
+
+def notice(store: Store, key: str) -> Notice:
+    today = times.now().date()
+    return next(n for n in store.notices.recent("sms", 1) if n.key == key and n.day == today)
+
+
+def test_two_senders_send_a_notice_once(
+    config: ClusterConfig, store: Store, sandbox: ProviderSandbox
+) -> None:
+    number = new_phone()
+    key = owe_reply(store, number)
+    senders = [notifier(config, sandbox, f"node-{n}") for n in range(2)]
+    passes = [threading.Thread(target=sender.run_pass, args=(store,)) for sender in senders]
+    for running in passes:
+        running.start()
+    for running in passes:
+        running.join()
+    for sender in senders:
+        sender.close()
+    assert [text.body for text in sandbox.texts(to=number)] == ["Hello from the notifier tests"]
+    assert notice(store, key).state == "sent"
+    [out] = store.sms_messages.of_number(number)
+    assert (out.direction, out.action, out.to_number) == ("out", "reply", number)
+
+
+def test_a_refused_send_is_retried_and_an_unknown_one_sent_again(
+    config: ClusterConfig, store: Store, sandbox: ProviderSandbox
+) -> None:
+    sender = notifier(config, sandbox, "node-retry")
+    try:
+        drain(sender, store)
+        number = new_phone()
+        key = owe_reply(store, number)
+        sandbox.fail_next(1, status=503)
+        sender.run_pass(store)
+        assert notice(store, key).state == "retry" and sandbox.texts(to=number) == []
+        time.sleep(2.5)  # the first back-off: 2 s, give or take a fifth
+        sandbox.stall_next(1, 3.0)
+        sender.run_pass(store)
+        assert notice(store, key).state == "retry" and sender.counts["uncertain"] == 1
+        time.sleep(4.5)
+        sender.run_pass(store)
+        assert notice(store, key).state == "sent"
+        # At least once: the stalled send was taken too, so the member has it twice.
+        assert len(sandbox.texts(to=number)) == 2
+    finally:
+        sender.close()
+
+
+def test_a_send_refused_as_opted_out_records_the_opt_out(
+    config: ClusterConfig, store: Store, sandbox: ProviderSandbox
+) -> None:
+    sender = notifier(config, sandbox, "node-optout")
+    try:
+        number = new_phone()
+        sandbox.opt_out(number)
+        key = owe_reply(store, number)
+        sender.run_pass(store)
+        assert notice(store, key).state == "opted_out"
+        assert store.sms_optouts.is_opted_out(number)
+        assert sender.counts["opted_out"] == 1
+    finally:
+        sender.close()
