@@ -118,6 +118,7 @@ class KioskUI(GatherActor):
                 context.cookie,
                 context.name,
                 lambda: context.store,
+                sms=context.config.sms,
             )
             self.app.step(pygame.event.get())
         except BaseException as error:

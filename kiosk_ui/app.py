@@ -6,7 +6,7 @@ redraws when something changed: a press, the catalog or its seats or an image
 (:attr:`KioskContent.version`), a countdown's second. The UI thread
 (:mod:`kiosk_ui.actor`) calls it in a loop; tests and the bench call it directly::
 
-    app = KioskApp(window, content, config.site, cookie, "kiosk-1", lambda: store)
+    app = KioskApp(window, content, config.site, cookie, "kiosk-1", lambda: store, sms=config.sms)
     while running:
         app.step(pygame.event.get())
         clock.tick(60)
@@ -39,13 +39,14 @@ import pygame
 
 import signups
 from actors.errors import InvalidOperation
-from config.cluster import SiteConfig
+from config.cluster import SiteConfig, SmsConfig
 from kiosk_ui.cache import KioskContent
 from kiosk_ui.canvas import Canvas
 from kiosk_ui.catalog import Catalog
 from kiosk_ui.form import Refusal, Signed, SignupForm
 from kiosk_ui.picture import snapshot
 from kiosk_ui.screens import Screen
+from kiosk_ui.screens.parts import as_dialled
 from kiosk_ui.screens.result import ResultScreen
 from kiosk_ui.screens.signup import SignupScreen
 from kiosk_ui.screens.still_there import StillThereScreen
@@ -83,10 +84,12 @@ class KioskApp:
         node: str,
         store: Callable[[], Store | None],
         clock: Callable[[], float] = time.monotonic,
+        sms: SmsConfig | None = None,
     ) -> None:
         self.window = window
         self.content = content
         self._site = site
+        self._sms_number = None if sms is None else as_dialled(sms.number, site.phone_region)
         self._cookie = cookie
         self.node = node
         self._store = store
@@ -122,6 +125,10 @@ class KioskApp:
     @property
     def site(self) -> SiteConfig:
         return self._site
+
+    @property
+    def sms_number(self) -> str | None:
+        return self._sms_number
 
     @property
     def large(self) -> bool:

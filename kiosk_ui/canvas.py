@@ -126,14 +126,21 @@ class Canvas:
         rect: pygame.Rect,
         size_px: int | None = None,
         colour: Colour | None = None,
+        private: bool = False,
     ) -> int:
         """``text`` wrapped to ``rect``'s width, as many lines as fit its height; the
-        height used. A text too long for the room ends in an ellipsis."""
+        height used. A text too long for the room ends in an ellipsis. ``private`` text
+        (with a member's code) is rendered afresh, never cached."""
         size = size_px or self.metrics.body_px
-        lines = draw.wrapped(text, size, rect.width, max_lines=max(1, rect.height // (size + 4)))
+        wrap, render = (
+            (draw.private_wrapped, draw.private_label)
+            if private
+            else (draw.wrapped, draw.fitted_label)
+        )
+        lines = wrap(text, size, rect.width, max_lines=max(1, rect.height // (size + 4)))
         y = rect.top
         for line in lines:
-            label = draw.fitted_label(line, colour or self.theme.text, size, (rect.width, size * 2))
+            label = render(line, colour or self.theme.text, size, (rect.width, size * 2))
             self.texts.append(line)
             self.surface.blit(label, (rect.left, y))
             y += label.get_height() + 4

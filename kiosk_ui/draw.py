@@ -114,11 +114,13 @@ def _shape(
     return shape
 
 
-@functools.lru_cache(maxsize=256)
-def wrapped(text: str, size_px: int, width: int, max_lines: int) -> tuple[str, ...]:
+def private_wrapped(text: str, size_px: int, width: int, max_lines: int) -> tuple[str, ...]:
     """``text`` broken into lines of at most ``width`` pixels at ``size_px`` (at word
     boundaries; a word longer than a line is broken), at most ``max_lines`` of them, the
-    last ending in an ellipsis when the text goes on."""
+    last ending in an ellipsis when the text goes on.
+
+    Not cached: for text with a member's details, which must not outlive their screen.
+    """
     measure = font(size_px).size
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
@@ -144,6 +146,10 @@ def wrapped(text: str, size_px: int, width: int, max_lines: int) -> tuple[str, .
     while last and measure(last + ELLIPSIS)[0] > width:
         last = last[:-1]
     return (*lines[: max_lines - 1], last.rstrip() + ELLIPSIS)
+
+
+wrapped = functools.lru_cache(maxsize=256)(private_wrapped)
+""":func:`private_wrapped`, cached: for the kiosk's own words."""
 
 
 def keyboard(

@@ -101,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             args.kiosk,
             lambda: store,
             lambda: clock[0],
+            sms=config.sms,
         )
         return _capture(Tapper(app), clock, store)
     finally:

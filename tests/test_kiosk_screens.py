@@ -6,6 +6,7 @@ are saved under var/kiosk-frames/ (screen-*.png) to be looked at."""
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import signups
 from config.cluster import ClusterConfig
 from kiosk_ui.app import KioskApp
 from kiosk_ui.canvas import Canvas
+from kiosk_ui.screens.parts import as_dialled
 from kiosk_ui.screens.result import ResultScreen
 from kiosk_ui.screens.signup import SignupScreen
 from kiosk_ui.screens.still_there import COUNTDOWN_S
@@ -134,7 +136,14 @@ def driven(
     clock = Clock()
     with kiosk_content(config, store) as content:
         app = KioskApp(
-            window, content, config.site, KIOSK_COOKIE, KIOSK, lambda: store, clock=clock
+            window,
+            content,
+            config.site,
+            KIOSK_COOKIE,
+            KIOSK,
+            lambda: store,
+            clock=clock,
+            sms=config.sms,
         )
         try:
             yield Driver(app, clock)
@@ -170,7 +179,7 @@ def sign_up_to_review(kiosk: Driver, title: str, option: str, name: str, phone: 
 
 
 def test_a_sign_up_by_touch_lands_in_cassandra_and_shows_its_code(
-    kiosk: Driver, store: Store, one_event: tuple
+    kiosk: Driver, store: Store, config: ClusterConfig, one_event: tuple
 ) -> None:
     event, option = one_event
     kiosk.save("welcome")
@@ -200,10 +209,30 @@ def test_a_sign_up_by_touch_lands_in_cassandra_and_shows_its_code(
     assert (stored.channel, stored.name, stored.party_size) == ("kiosk", "Ada Love", 2)
     assert stored.contact == phone and stored.status == "confirmed"
     assert ref in kiosk.texts() and "You are signed up" in kiosk.texts()
+    assert config.sms is not None  # the repository's cluster.yaml has a site number
+    sms_number = as_dialled(config.sms.number, config.site.phone_region)
+    assert f"Or text CANCEL {ref} to {sms_number}." in kiosk.texts()
     assert store.events.option(event.event_id, option.option_id).seats.taken == 2
     kiosk.tap("Done")
     assert kiosk.screen == "welcome"
     kiosk.showing("3 seats left")
+
+
+def test_an_e_mail_sign_up_is_not_told_to_text(kiosk: Driver, one_event: tuple) -> None:
+    event, _ = one_event
+    kiosk.tap(event.title)
+    kiosk.tap("Main: 5 seats left")
+    kiosk.type("eve")
+    kiosk.tap("Next")
+    kiosk.tap("E-mail")
+    kiosk.type(f"eve.{secrets.token_hex(3)}@example.org")
+    kiosk.tap("Next")
+    kiosk.tap("Next")
+    kiosk.tap("Confirm")
+    kiosk.until("result")
+    texts = kiosk.texts()
+    assert "You are signed up" in texts
+    assert not any(text.startswith("Or text CANCEL") for text in texts), texts
 
 
 def test_a_full_option_offers_its_waitlist_and_says_the_position(

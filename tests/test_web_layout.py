@@ -217,6 +217,11 @@ def test_no_page_scrolls_sideways_on_a_phone_or_a_desktop(
         "/admin/assets",
         "/admin/kiosks",
         "/admin/cluster",
+        "/admin/sms",
+        "/admin/sms/attention",
+        "/admin/sms/optouts",
+        "/admin/sms/notices",
+        "/admin/sms/numbers/%2B15550100100",
     ]
     wide = []
     for width in WIDTHS:

@@ -66,6 +66,7 @@ def make_app(
         (rf"/api/v1/registrations/{_REF}", api.RegistrationApi),
         (r"/api/.*", ApiNotFound),
         (rf"/events/{_UUID}/signup", public.SignupHandler),
+        (rf"/events/{_UUID}/resend", public.ResendHandler),
         (r"/", public.HomeHandler),
         (rf"/events/{_UUID}", public.EventHandler),
         (rf"/registrations/{_REF}", public.RegistrationHandler),
@@ -90,6 +91,12 @@ def make_app(
         (rf"/admin/kiosks/{_NAME}/delete", admin.KioskDeleteAdmin),
         (r"/admin/cluster", admin.ClusterAdmin),
         (rf"/admin/cluster/screens/{_NAME}", ClusterScreenAdmin),
+        (r"/admin/sms", admin.SmsLogAdmin),
+        (r"/admin/sms/numbers/([^/]{1,64})", admin.SmsNumberAdmin),
+        (r"/admin/sms/attention", admin.SmsAttentionAdmin),
+        (rf"/admin/sms/messages/{_UUID}/handled", admin.SmsHandledAdmin),
+        (r"/admin/sms/optouts", admin.SmsOptOutsAdmin),
+        (r"/admin/sms/notices", admin.NoticesAdmin),
     ]
     return BodyLimitedApplication(
         routes,

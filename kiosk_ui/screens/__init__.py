@@ -34,6 +34,11 @@ class Kiosk(Protocol):
     def site(self) -> SiteConfig: ...
 
     @property
+    def sms_number(self) -> str | None:
+        """The site's SMS number as members here dial it; None when the site has no SMS."""
+        ...
+
+    @property
     def large(self) -> bool:
         """The large-text, high-contrast mode is on."""
         ...

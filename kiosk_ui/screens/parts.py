@@ -1,5 +1,5 @@
 """What several screens draw alike: the top bar (Back, the title, the large-text switch),
-the row of buttons along the bottom, and the words for dates and seats.
+the row of buttons along the bottom, and the words for dates, seats and phone numbers.
 
 UI thread only, like every screen.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import phonenumbers
 import pygame
 
 from kiosk_ui.canvas import Action, Canvas
@@ -50,6 +51,15 @@ def bottom_row(canvas: Canvas, area: pygame.Rect, height: int | None = None) -> 
     """The strip along the bottom of ``area`` where a screen's main buttons go."""
     height = height or canvas.metrics.target_px
     return pygame.Rect(area.left, area.bottom - height, area.width, height)
+
+
+def as_dialled(number: str, region: str) -> str:
+    """An E.164 ``number`` as people in ``region`` dial it: nationally (``(555) 010-0100``)
+    when it is of their country, else internationally (``+44 7700 900123``)."""
+    parsed = phonenumbers.parse(number)
+    national = parsed.country_code == phonenumbers.country_code_for_region(region)
+    style = phonenumbers.PhoneNumberFormat
+    return phonenumbers.format_number(parsed, style.NATIONAL if national else style.INTERNATIONAL)
 
 
 def when(card: EventCard) -> str:

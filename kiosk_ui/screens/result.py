@@ -1,5 +1,6 @@
 """The Result screen: confirmed or waitlisted, the reference code in large type, a QR code
-that opens the registration's page on the member's phone, and how to cancel.
+that opens the registration's page on the member's phone, and how to cancel (on the website,
+through the organisers, and, for a phone when the site has SMS, by texting CANCEL and the code).
 
 It goes back to Welcome after :data:`SHOW_S` seconds or a tap anywhere. It shows the
 member's code, so pictures of it leave the kiosk masked.
@@ -75,15 +76,24 @@ class ResultScreen(Screen):
         y = canvas.text(
             registration.ref, (area.left, y), m.code_px, width=text_width, private=True
         ).bottom
+        row = bottom_row(canvas, area, round(1.5 * m.target_px))
         cancel = (
             f"To cancel, go to {kiosk.site.public_url}/cancel with this code, "
             f"or ask {kiosk.site.contact}."
         )
-        canvas.paragraph(
+        y += m.gap_px
+        y += canvas.paragraph(
             cancel,
-            pygame.Rect(area.left, y + m.gap_px, text_width, 3 * (m.body_px + 4)),
+            pygame.Rect(area.left, y, text_width, 3 * (m.body_px + 4)),
             colour=canvas.theme.muted,
         )
+        if kiosk.sms_number is not None and registration.contact_kind == "phone":
+            canvas.paragraph(
+                f"Or text CANCEL {registration.ref} to {kiosk.sms_number}.",
+                pygame.Rect(area.left, y, text_width, 2 * (m.body_px + 4)),
+                colour=canvas.theme.muted,
+                private=True,
+            )
         if self._qr is None or self._qr[0] != qr_side:
             url = kiosk.registration_url(registration.ref)
             self._qr = (qr_side, qr_surface(url, qr_side))
@@ -96,5 +106,4 @@ class ResultScreen(Screen):
             width=qr_rect.width,
             anchor="midtop",
         )
-        row = bottom_row(canvas, area, round(1.5 * m.target_px))
         canvas.button(row, "Done", kiosk.home, primary=True)

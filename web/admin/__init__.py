@@ -1,4 +1,4 @@
-"""The management UI: events and options, registrations, assets, kiosks and the cluster.
+"""The management UI: events and options, registrations, assets, kiosks, the cluster and SMS.
 
 Every page needs a signed-in admin (:class:`~web.base.AdminHandler`); every form carries the
 XSRF token and is read through :mod:`web.admin.forms`. A change to an asset or a kiosk is
@@ -17,6 +17,14 @@ from web.admin.events import (
 )
 from web.admin.kiosks import KioskDeleteAdmin, KiosksAdmin
 from web.admin.registrations import RegistrationActionAdmin, RegistrationsAdmin, RegistrationsCsv
+from web.admin.sms import (
+    NoticesAdmin,
+    SmsAttentionAdmin,
+    SmsHandledAdmin,
+    SmsLogAdmin,
+    SmsNumberAdmin,
+    SmsOptOutsAdmin,
+)
 
 __all__ = [
     "AssetAdmin",
@@ -28,8 +36,14 @@ __all__ = [
     "EventsAdmin",
     "KioskDeleteAdmin",
     "KiosksAdmin",
+    "NoticesAdmin",
     "OptionsAdmin",
     "RegistrationActionAdmin",
     "RegistrationsAdmin",
     "RegistrationsCsv",
+    "SmsAttentionAdmin",
+    "SmsHandledAdmin",
+    "SmsLogAdmin",
+    "SmsNumberAdmin",
+    "SmsOptOutsAdmin",
 ]

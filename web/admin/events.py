@@ -10,7 +10,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from node.notices import AssetChanged, EventChanged
-from storage import times
+from storage import times, validate
 from storage.assets import AssetInfo
 from storage.events import Event
 from storage.store import Store
@@ -41,17 +41,82 @@ def local_input(event: Event, moment: datetime) -> str:
     return moment.astimezone(ZoneInfo(event.time_zone)).strftime("%Y-%m-%dT%H:%M")
 
 
+def event_values(event: Event) -> dict[str, str]:
+    """What the event form shows of ``event``, field by field."""
+    return {
+        "title": event.title,
+        "short_code": event.short_code,
+        "description": event.description,
+        "location": event.location,
+        "time_zone": event.time_zone,
+        "starts_at": local_input(event, event.starts_at),
+        "ends_at": local_input(event, event.ends_at),
+        "icon_asset": str(event.icon_asset or ""),
+        "background_asset": str(event.background_asset or ""),
+    }
+
+
 class EventForm(Admin):
-    """The event form, with images uploaded along."""
+    """The event form, with images uploaded along; a refused one comes back with its message
+    and what was typed in it."""
 
     max_body = MAX_REQUEST_BODY
 
     def get_template_namespace(self) -> dict[str, Any]:
-        """The form's choice of time zones, and the site's (a new event's)."""
+        """The form's choice of time zones, and the words that may not be short codes."""
         return super().get_template_namespace() | {
             "time_zones": TIME_ZONES,
-            "site_zone": self.context.config.site.time_zone,
+            "sms_keywords": validate.SMS_KEYWORDS,
         }
+
+    async def show(
+        self,
+        the_event: UUID | None,
+        values: dict[str, str] | None = None,
+        refused: Refusal | None = None,
+    ) -> None:
+        """The events list with the new event's form (``the_event`` None), or the event's
+        page; the form shows ``values`` (default: the event's, or a new one's) and the
+        refusal's message, with its status."""
+        if refused is not None:
+            self.set_status(refused.status_code)
+        error = None if refused is None else refused.message
+        if the_event is None:
+            events, images = await self.storage(lambda s: (s.events.list(), image_assets(s)))
+            upcoming, past = upcoming_and_past(events, times.now())
+            shown = values or {"time_zone": self.context.config.site.time_zone}
+            self.render(
+                "admin/events.html",
+                upcoming=upcoming,
+                past=past,
+                images=images,
+                values=shown,
+                error=error,
+            )
+            return
+        event, options, images = await self.storage(
+            lambda s: (s.events.get(the_event), s.events.options(the_event), image_assets(s))
+        )
+        self.render(
+            "admin/event.html",
+            event=event,
+            options=options,
+            images=images,
+            values=values or event_values(event),
+            error=error,
+        )
+
+    async def post_form(self, the_event: UUID | None) -> None:
+        """Save the form, then on to the event's page; a refused form is shown again (an
+        outage gives the plain error page)."""
+        try:
+            saved = await self.save(the_event)
+        except Refusal as exc:
+            if exc.status_code >= 500:
+                raise
+            await self.show(the_event, self.form.event_values(), exc)
+            return
+        self.redirect(f"/admin/events/{saved}", status=303)
 
     async def save(self, the_event: UUID | None) -> UUID:
         """Create (``the_event`` None) or change the event from the form; its id.
@@ -94,30 +159,20 @@ class EventsAdmin(EventForm):
     """``GET, POST /admin/events``: the events, and creating one (with uploaded images)."""
 
     async def get(self) -> None:
-        events, images = await self.storage(lambda s: (s.events.list(), image_assets(s)))
-        upcoming, past = upcoming_and_past(events, times.now())
-        self.render("admin/events.html", upcoming=upcoming, past=past, images=images)
+        await self.show(None)
 
     async def post(self) -> None:
-        the_event = await self.save(None)
-        self.redirect(f"/admin/events/{the_event}", status=303)
+        await self.post_form(None)
 
 
 class EventAdmin(EventForm):
     """``GET, POST /admin/events/{id}``: one event, its options; changing it."""
 
     async def get(self, raw_id: str) -> None:
-        the_event = event_id(raw_id)
-        event, options, images = await self.storage(
-            lambda s: (s.events.get(the_event), s.events.options(the_event), image_assets(s))
-        )
-        self.render(
-            "admin/event.html", event=event, options=options, images=images, local=local_input
-        )
+        await self.show(event_id(raw_id))
 
     async def post(self, raw_id: str) -> None:
-        the_event = await self.save(event_id(raw_id))
-        self.redirect(f"/admin/events/{the_event}", status=303)
+        await self.post_form(event_id(raw_id))
 
 
 class EventOpenAdmin(Admin):

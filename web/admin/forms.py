@@ -20,6 +20,19 @@ from storage import validate
 from web.base import MAX_UPLOAD, BaseHandler, Refusal
 from web.images import FORMATS, image_type, media_type
 
+EVENT_FIELDS = (
+    "title",
+    "short_code",
+    "description",
+    "location",
+    "time_zone",
+    "starts_at",
+    "ends_at",
+    "icon_asset",
+    "background_asset",
+)
+"""The event form's fields besides its uploads."""
+
 
 @dataclass(frozen=True)
 class Upload:
@@ -139,6 +152,10 @@ class Form:
             "icon_asset": self.optional_id("icon_asset", "Icon"),
             "background_asset": self.optional_id("background_asset", "Background"),
         }
+
+    def event_values(self) -> dict[str, str]:
+        """The event form's fields as they were sent (a refused form shows them again)."""
+        return {name: self.text(name) for name in EVENT_FIELDS}
 
     def event_images(self) -> dict[str, Upload]:
         """The icon and background uploaded with the event form, by the column they fill."""
