@@ -24,7 +24,7 @@ from tornado.ioloop import IOLoop
 from node.context import NodeContext
 from sms.providers import Provider, WebhookRefused
 from sms.service import SmsService
-from storage.errors import Unreachable
+from storage.errors import Unreachable, ValidationError
 
 log = logging.getLogger("gather.sms")
 
@@ -61,6 +61,11 @@ class WebhookHandler(tornado.web.RequestHandler):
         executor: ThreadPoolExecutor = self.application.settings["executor"]
         try:
             reply = await IOLoop.current().run_in_executor(executor, self.service.take, inbound)
+        except ValidationError as invalid:  # a provider's field out of any sane bounds
+            log.warning("webhook request refused: %s", invalid.field)
+            self.set_status(400)
+            self.finish(f"{invalid.field} {invalid.message}")
+            return
         except Unreachable as exc:
             log.warning("a text was NOT taken: Cassandra is out of reach (%s)", exc)
             if not self.provider.replies_inline:

@@ -183,6 +183,17 @@ def test_bad_input_is_answered_clearly_and_kept(store: Store, phone: Phone) -> N
     assert any(m.from_number == phone.number for m in waiting)
 
 
+def test_a_message_id_out_of_bounds_is_refused_and_stores_nothing(
+    store: Store, phone: Phone, sandbox: ProviderSandbox
+) -> None:
+    body, headers = twilio_webhook_request(
+        phone.url, sandbox.twilio_auth_token, phone.number, OURS, "EVENTS", "SM" + "0" * 150
+    )
+    status, answer = phone.post(body, headers)
+    assert (status, answer) == (400, b"provider_id must be at most 100 characters")
+    assert store.sms_messages.of_number(phone.number) == []
+
+
 def test_a_sender_over_the_rate_limit_is_stored_but_not_answered(
     store: Store, phone: Phone
 ) -> None:
