@@ -152,6 +152,16 @@ def test_a_retried_message_gets_the_same_answer_and_changes_nothing(
     assert len(inbound) == 1
 
 
+def test_a_full_option_waitlists_with_the_position(store: Store, phone: Phone) -> None:
+    code = "L" + secrets.token_hex(3).upper()
+    _, option = make_event(store, code, capacity=1)
+    store.registrations.sign_up(option.option_id, "First", new_phone(), channel="kiosk")
+    reply = one_segment(phone.text(f"JOIN {code} 1 Second Person"))
+    assert "no. 1 on the waitlist" in reply
+    [waiting] = store.registrations.registrations(option.option_id, "waitlisted")
+    assert waiting.ref in reply and waiting.contact == phone.number
+
+
 def test_forged_and_missing_signatures_are_refused_and_store_nothing(
     store: Store, phone: Phone, sandbox: ProviderSandbox
 ) -> None:
