@@ -31,6 +31,7 @@ RESTART_SECTIONS = (
     ("link", "link"),
     ("site", "site"),
     ("web", "web"),
+    ("sms", "sms"),
 )
 """(cluster.yaml key, ``ClusterConfig`` attribute) of the sections a reload does not apply:
 a change to one of them takes effect when the node restarts."""

@@ -91,6 +91,10 @@ def run(config: ClusterConfig, name: str) -> int:
     context = NodeContext(
         config=config, node=config.nodes[name], cookie=config.cookie.read(), logs=logs
     )
+    if "sms" in context.node.roles:
+        from sms.service import make_provider  # only sms nodes load the sms package
+
+        make_provider(config.sms)  # a missing secret or key stops the node here, named
     log.info("node %s starting (roles: %s)", name, ", ".join(context.node.roles) or "none")
 
     def started(tree: Tree) -> None:

@@ -18,7 +18,7 @@ from uuid import UUID
 
 from signups import upcoming_with_options
 from storage import times
-from storage.errors import NotFound
+from storage.errors import NotFound, ValidationError
 from storage.events import Event, SignupOption
 from storage.store import Store
 from storage.validate import SMS_KEYWORDS
@@ -59,7 +59,7 @@ class Catalog:
             return found
         try:
             event = store.events.by_code(code)
-        except NotFound:
+        except (NotFound, ValidationError):  # no such code, or none could be one
             return None
         if event.updated_at < self._read_at:  # not changed since: closed, or over
             return event

@@ -5,7 +5,7 @@ code may be one: :data:`storage.validate.SMS_KEYWORDS`). ``CANCEL`` alone is the
 opt-out word; ``CANCEL <code>`` cancels one sign-up.
 
     >>> read("  join choir 2 Ada Lovelace ")
-    Join(code='CHOIR', party=2, name='Ada Lovelace')
+    Join(code='CHOIR', party=2, name='Ada Lovelace', alone=False)
     >>> read("stop")
     OptOut(word='STOP')
     >>> read("2")
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from storage.errors import ValidationError
 from storage.registrations import parse_ref
 from storage.sms_messages import MAX_BODY
-from storage.validate import HELP_WORDS, OPT_IN_WORDS, OPT_OUT_WORDS
+from storage.validate import HELP_WORDS, OPT_IN_WORDS, OPT_OUT_WORDS, SMS_KEYWORDS
 
 _CODE = re.compile(r"^[A-Z][A-Z0-9]{2,11}$")
 MAX_PARTY = 20
@@ -68,6 +68,8 @@ class Join:
     code: str
     party: int
     name: str | None
+    alone: bool = False
+    """The code was the whole text (``CHOIR``): it may be a one-word name asked for."""
 
 
 @dataclass(frozen=True)
@@ -118,13 +120,18 @@ def read(body: str) -> Command:
         ref = _ref(" ".join(words[1:]))
         if ref is not None:
             return Cancel(ref)
-    if head == "JOIN" and len(words) >= 2 and _CODE.match(words[1].upper()):
+    if head == "JOIN" and len(words) >= 2 and _is_code(words[1].upper()):
         return _join(words[1], words[2:])
     if len(words) == 1 and whole.isdigit() and len(whole) <= 2:
         return Choice(int(whole))
-    if _CODE.match(head) and (len(words) == 1 or words[1].isdigit()):
-        return _join(words[0], words[1:])
+    if _is_code(head) and (len(words) == 1 or words[1].isdigit()):
+        return _join(words[0], words[1:], bare=True)
     return Text(" ".join(words))
+
+
+def _is_code(word: str) -> bool:
+    """Whether ``word`` (upper case) can be an event's short code (never a keyword)."""
+    return bool(_CODE.match(word)) and word not in SMS_KEYWORDS
 
 
 def _ref(text: str) -> str | None:
@@ -135,14 +142,14 @@ def _ref(text: str) -> str | None:
         return None
 
 
-def _join(code: str, rest: list[str]) -> Command:
+def _join(code: str, rest: list[str], bare: bool = False) -> Command:
     party = 1
     if rest and rest[0].isdigit():
         party = int(rest[0])
         if not 1 <= party <= MAX_PARTY:
             return Unreadable(f"a party is 1 to {MAX_PARTY} people")
         rest = rest[1:]
-    return Join(code.upper(), party, " ".join(rest) or None)
+    return Join(code.upper(), party, " ".join(rest) or None, bare and not rest and party == 1)
 
 
 def _problem(body: str) -> str | None:

@@ -87,6 +87,8 @@ class Conversation:
                 return self._status(sender)
             case commands.Cancel(ref=ref):
                 return self._cancel(sender, ref)
+            case commands.Join(alone=True) if _question(state) == "name":
+                return self._named(state, body.strip(), key)  # a one-word name: "Ada"
             case commands.Join():
                 return self._join(state, command, key, explicit=body.split()[0].upper() == "JOIN")
             case commands.Choice(number=number) if _question(state) == "option":

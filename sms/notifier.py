@@ -14,10 +14,13 @@ it is now, and hands it to the provider:
   promotion not sent costs them their seat. The same holds for a sender that dies between the
   provider's answer and the settle: its claim expires and another sender sends it again.
 
-A promotion's notice is owed before the batch that promotes (so that no crash loses it): if
-the registration is still waitlisted, the batch has not applied yet, or never will; the notice
-is put back for :data:`PROMOTION_GRACE_S`, then dropped (``skipped``). A code for a
-registration cancelled meanwhile is dropped too.
+A promotion's notice is owed before the batch that promotes (so that no crash loses it), one
+per attempt of the batch, at the time the batch marks the registration updated: the notice
+whose time the confirmed registration has is sent; another attempt's is dropped
+(``skipped``); while the registration is still waitlisted, its batch has not applied yet, or
+never will, and the notice is put back for :data:`PROMOTION_GRACE_S`, then dropped. A code for
+a registration cancelled meanwhile is dropped too. A reply is sent even to an opted-out number:
+the conversation answers one only for HELP and for the opt-out's own confirmation.
 
 Blocking; one pass at a time (the notifier actor's thread).
 """
@@ -44,8 +47,8 @@ from storage.store import Store
 log = logging.getLogger("gather.sms")
 T = TypeVar("T")
 
-MAX_ATTEMPTS = 10
-"""Sends of one notice before it is given up (about an hour and a half of back-off)."""
+MAX_ATTEMPTS = 12
+"""Sends of one notice before it is given up (about an hour of back-off in all)."""
 BACKOFF_S = (2.0, 900.0)
 """The first and the longest wait between attempts."""
 PROMOTION_GRACE_S = 60.0
@@ -129,7 +132,7 @@ class Notifier:
             return None
         if text is None:
             return None
-        if self._store.sms_optouts.is_opted_out(notice.contact):
+        if notice.kind != "reply" and self._store.sms_optouts.is_opted_out(notice.contact):
             notices.settle(notice, "opted_out", "the number opted out")
             self.counts["opted_out"] += 1
             return None
@@ -150,7 +153,7 @@ class Notifier:
                 self.counts["skipped"] += 1
                 return None
             return replies.code_notice(registration, event, self._site)
-        if registration.status == "confirmed":
+        if registration.status == "confirmed" and registration.updated_at == notice.created_at:
             return replies.promoted_notice(registration, event, self._site)
         age = (times.now() - notice.created_at).total_seconds()
         if registration.status == "waitlisted" and age < PROMOTION_GRACE_S:

@@ -31,9 +31,11 @@ from storage.store import Store
 log = logging.getLogger("gather.sms")
 
 
-def make_provider(sms: SmsConfig) -> Provider:
+def make_provider(sms: SmsConfig | None) -> Provider:
     """The adapter of cluster.yaml's provider, with its secret (:class:`ConfigError` when the
-    secret or a setting it needs is missing or wrong)."""
+    section, the secret or a setting it needs is missing or wrong)."""
+    if sms is None:
+        raise ConfigError("sms: missing; the sms role needs it")
     secret = sms.secret.read().decode()
     if sms.provider == "twilio":
         assert sms.account is not None  # cluster.yaml's parser requires it

@@ -3,9 +3,10 @@
 A notice is owed (:meth:`Notices.owe`) where its cause happens: a sign-up on the website or a
 kiosk owes the member their reference code, a settled change of an option owes every party it
 promoted off the waitlist a word (written *before* the change's batch, so that no crash between
-the two loses it; the sender checks the registration before sending and drops a notice whose
-change never applied), an SMS sent through Telnyx owes its reply. Its key names its cause
-(``promoted:<option>:<number>``), so owing it again changes nothing.
+the two loses it; each attempt of the batch owes its own, at the time the batch writes on the
+registration, and the sender sends only the one whose time the registration has), a text
+answered through Telnyx's API owes its reply. Its key names its cause
+(``promoted:<option>:<number>:<attempt's time>``), so owing it again changes nothing.
 
 Senders (the sms role's notifier for ``sms``, the mail role's for ``email``) scan their
 channel's day partitions (:meth:`Notices.unsettled`), :meth:`~Notices.claim` each notice with a
@@ -122,12 +123,13 @@ class Notices:
         option_id: UUID | None = None,
         number: int | None = None,
         body: str | None = None,
+        now: datetime | None = None,
     ) -> None:
         """Owe ``contact`` a notice of ``kind`` whose cause is ``key`` (once per key and UTC
         day), about registration ``ref`` (number ``number`` of ``option_id``) or with its
-        own ``body``."""
+        own ``body``; owed ``now`` (default: the current time)."""
         query = self.owing(
-            kind, key, contact, ref=ref, option_id=option_id, number=number, body=body
+            kind, key, contact, ref=ref, option_id=option_id, number=number, body=body, now=now
         )
         self._db.execute(query.cql, query.params, op=query.op)
 

@@ -108,3 +108,19 @@ def test_a_send_refused_as_opted_out_records_the_opt_out(
         assert sender.counts["opted_out"] == 1
     finally:
         sender.close()
+
+
+def test_a_reply_reaches_an_opted_out_number(
+    config: ClusterConfig, store: Store, sandbox: ProviderSandbox
+) -> None:
+    """The conversation answers an opted-out number only for HELP and the opt-out's own
+    confirmation: through an API, that reply is sent all the same."""
+    sender = notifier(config, sandbox, "node-reply")
+    try:
+        number = new_phone()
+        store.sms_optouts.opt_out(number, "STOP")
+        key = owe_reply(store, number)
+        sender.run_pass(store)
+        assert notice(store, key).state == "sent" and len(sandbox.texts(to=number)) == 1
+    finally:
+        sender.close()

@@ -468,7 +468,7 @@ class Registrations:
         target = replace(target, taken=taken, waiting=target.waiting - len(promoted))
         if target == seats and not statements:
             return seats, []
-        self._owe_promotions(seats, promoted)
+        self._owe_promotions(seats, promoted, now)
         if record_promotions_in is not None:
             statements.append(ledger.set_promoted(option_id, record_promotions_in, promoted))
         target = replace(target, version=seats.version + 1)
@@ -479,19 +479,21 @@ class Registrations:
         self._known[option_id] = target
         return target, promoted
 
-    def _owe_promotions(self, seats: Seats, numbers: list[int]) -> None:
+    def _owe_promotions(self, seats: Seats, numbers: list[int], now: datetime) -> None:
         """Owe each party about to be promoted its notice, before the batch that promotes
-        it: a crash between the two loses none (the sender drops the notice of a promotion
-        that did not apply, :mod:`storage.notices`)."""
+        it (and marks it updated ``now``): a crash between the two loses none. Each attempt
+        owes its own notice, at its own time; the sender sends the one whose time the
+        registration has, and drops the others (:mod:`storage.notices`)."""
         for number in numbers:
             registration = self._numbered(seats, number)
             self._notices.owe(
                 "promoted",
-                f"promoted:{seats.option_id}:{number}",
+                f"promoted:{seats.option_id}:{number}:{int(now.timestamp() * 1000)}",
                 registration.contact,
                 ref=registration.ref,
                 option_id=seats.option_id,
                 number=number,
+                now=now,
             )
 
     def _reading_seats(self, option_id: UUID) -> Flow[Seats | None]:
