@@ -41,7 +41,9 @@ def upcoming(store: Store) -> list[Event]:
 
 def upcoming_with_options(store: Store) -> list[tuple[Event, list[SignupOption]]]:
     """The :func:`upcoming` events, each with its options and their seats."""
-    return [(event, store.events.options(event.event_id)) for event in upcoming(store)]
+    events = upcoming(store)
+    options = store.events.options_of(event.event_id for event in events)
+    return [(event, options[event.event_id]) for event in events]
 
 
 def event_with_options(store: Store, event_id: UUID) -> tuple[Event, list[SignupOption]]:

@@ -36,6 +36,10 @@ _EVENT_COLUMNS = (
 )
 
 
+_SELECT_OPTIONS = (
+    "SELECT event_id, option_id, label, position FROM event_options WHERE event_id = ?"
+)
+
 HORIZON = timedelta(days=3653)
 """How far from now an event may start or end, before or after: ten years."""
 
@@ -255,14 +259,29 @@ class Events:
 
     def options(self, event_id: UUID) -> builtins.list[SignupOption]:
         """The event's options in display order, each with its current seats."""
-        rows = self._option_rows(event_id)
-        seats = self._registrations.seats_of(row["option_id"] for row in rows)
-        options = [
-            SignupOption(row["option_id"], event_id, row["label"], row["position"], seats[oid])
-            for row in rows
-            if (oid := row["option_id"]) in seats
+        return self.options_of([event_id])[event_id]
+
+    def options_of(self, event_ids: Iterable[UUID]) -> dict[UUID, builtins.list[SignupOption]]:
+        """The options of several events, as :meth:`options` gives them: every event's option
+        rows read concurrently, then every option's seats."""
+        pending = [
+            (event_id, self._db.submit(_SELECT_OPTIONS, (event_id,))) for event_id in event_ids
         ]
-        return sorted(options, key=lambda o: (o.position, o.label))
+        rows = {event_id: request.result() for event_id, request in pending}
+        seats = self._registrations.seats_of(
+            row["option_id"] for found in rows.values() for row in found
+        )
+        return {
+            event_id: sorted(
+                (
+                    SignupOption(oid, event_id, row["label"], row["position"], seats[oid])
+                    for row in found
+                    if (oid := row["option_id"]) in seats
+                ),
+                key=lambda o: (o.position, o.label),
+            )
+            for event_id, found in rows.items()
+        }
 
     def delete(self, event_id: UUID) -> ArchiveEntry:
         """Archive the event with its options and registrations, then delete them all.
@@ -329,10 +348,7 @@ class Events:
         )
 
     def _option_rows(self, event_id: UUID) -> builtins.list[Row]:
-        return self._db.execute(
-            "SELECT event_id, option_id, label, position FROM event_options WHERE event_id = ?",
-            (event_id,),
-        )
+        return self._db.execute(_SELECT_OPTIONS, (event_id,))
 
     def _option_ids(self, event_id: UUID) -> builtins.list[UUID]:
         return [row["option_id"] for row in self._option_rows(event_id)]
