@@ -139,12 +139,7 @@ class Notices:
         channel = validate.choice("channel", channel, CHANNELS)
         day, last = since, until or times.now().date()
         while day <= last:
-            rows = self._db.stream(
-                f"SELECT {_COLUMNS} FROM member_notices WHERE channel = ? AND day = ?",
-                (channel, day),
-                op="read",
-            )
-            for notice in map(_notice, rows):
+            for notice in self._on_day(channel, day):
                 if not notice.settled:
                     yield notice
             day += timedelta(days=1)
@@ -155,13 +150,18 @@ class Notices:
         found = []
         for back in range(days):
             day = today - timedelta(days=back)
-            rows = self._db.stream(
-                f"SELECT {_COLUMNS} FROM member_notices WHERE channel = ? AND day = ?",
-                (validate.choice("channel", channel, CHANNELS), day),
-                op="read",
-            )
-            found += sorted(map(_notice, rows), key=lambda n: n.created_at, reverse=True)
+            notices = self._on_day(validate.choice("channel", channel, CHANNELS), day)
+            found += sorted(notices, key=lambda n: n.created_at, reverse=True)
         return found
+
+    def _on_day(self, channel: str, day: date) -> Iterator[Notice]:
+        """Every notice of the channel owed on ``day``."""
+        rows = self._db.stream(
+            f"SELECT {_COLUMNS} FROM member_notices WHERE channel = ? AND day = ?",
+            (channel, day),
+            op="read",
+        )
+        return map(_notice, rows)
 
     def claim(self, notice: Notice, sender: str, now: datetime | None = None) -> Notice | None:
         """Make ``sender`` the one sending ``notice``: the claimed notice, or None when

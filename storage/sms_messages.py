@@ -214,11 +214,7 @@ class SmsMessages:
 
     def get(self, message_id: UUID) -> SmsMessage | None:
         """The stored message with this id, if its row was written."""
-        rows = self._db.execute(
-            f"SELECT {_COLUMNS} FROM sms_messages WHERE day = ? AND at = ?",
-            (time_of(message_id).date(), message_id),
-        )
-        return _message(rows[0]) if rows else None
+        return next(self._fetch([message_id]), None)
 
     def mark_handled(self, message_id: UUID, handled: bool = True) -> None:
         """Record that staff read a message that needed a person (or undo it)."""
