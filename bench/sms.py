@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import functools
-import gc
 import itertools
 import multiprocessing
 import os
@@ -67,6 +66,7 @@ from config import cluster as cluster_config
 from config.cluster import ClusterConfig, NodeConfig, SecretSource, SmsConfig
 from node.context import NodeContext
 from node.logbuffer import LogBuffer
+from node.process import settle_interpreter
 from signups import upcoming_with_options
 from sms import replies
 from sms.app import MAX_BODY_BYTES, make_app
@@ -108,17 +108,20 @@ PLAN: tuple[Request, ...] = (
     ("execute", "read", (IS_OPTED_OUT,)),
     ("execute", "read", (SENDER,)),
     ("execute", "signup", (SIGN_UP_CONFIRMED,)),
-    ("execute", "write", (REMEMBER_NAME,)),
-    ("batch", "write", (INSERT_MESSAGE, INSERT_BY_NUMBER, INSERT_MESSAGE, INSERT_BY_NUMBER)),
+    (
+        "batch",
+        "write",
+        (INSERT_MESSAGE, INSERT_BY_NUMBER, INSERT_MESSAGE, INSERT_BY_NUMBER, REMEMBER_NAME),
+    ),
 )
 """(how it is sent, operation class, CQL): what the raw side sends per text, in order."""
 WHY = (
     "claims the MessageSid: a webhook Twilio retries is known and answered as before",
-    "an opted-out number is answered nothing (but HELP and START)",
+    "an opted-out number is answered nothing (but HELP and START); sent with the next",
     "the sender's remembered name and pending question (which option? what name?)",
     "the sign-up: seat compare-and-set, key, contact and code claims, registration row",
-    "remembers the name for the number's next sign-up (and clears a pending question)",
-    "the text and its reply, each in the day's log and the log by number",
+    "the text and its reply, each in the day's log and the log by number, and the name "
+    "remembered for the number's next sign-up (a pending question cleared)",
 )
 
 _numbers = itertools.count()
@@ -234,8 +237,7 @@ def serve(keyspace: str, port: int, account: str, token: str, pipe: Connection) 
             app = make_app(context, service, provider)
             server = WebServer(app, LOOPBACK, port, max_body_size=MAX_BODY_BYTES)
             server.start()
-            gc.collect()  # as a node does once started (node.process)
-            gc.freeze()
+            settle_interpreter()  # as a node does once started
             census = Census()
             pipe.send("ready")
             while (command := pipe.recv()) != "stop":
@@ -453,8 +455,12 @@ class RawTexts(Side):
         execute = self._session.execute
         if not execute(self._claim, (sid, message_id), execution_profile="signup").one()[0]:
             raise RuntimeError(f"{sid} was claimed before")
-        execute(self._opted_out, (sender,), execution_profile="read").all()
-        execute(self._sender, (sender,), execution_profile="read").all()
+        reads = [
+            self._session.execute_async(statement, (sender,), execution_profile="read")
+            for statement in (self._opted_out, self._sender)
+        ]
+        for read in reads:  # both in flight at once, as the webhook sends them
+            read.result().all()
         version, taken = self._state[option_id]
         number = version + 1
         code = new_code()
@@ -495,7 +501,6 @@ class RawTexts(Side):
         if not row[0]:
             raise RuntimeError(f"raw sign-up {sid} did not apply: {row}")
         self._state[option_id] = (number, taken + 1)
-        execute(self._remember, (NAME, sender), execution_profile="write")
         ref = make_ref(self._prefix[option_id], code, number)
         reply = f"You're confirmed for {self._about}. Code {ref}. To cancel text CANCEL {ref}"
         reply_id = uuid_from_time(datetime.now(UTC))
@@ -521,6 +526,7 @@ class RawTexts(Side):
             (day, reply_id, "out", SITE_NUMBER, sender, reply, None, NODE, "reply", None),
         )
         batch.add(self._by_number, (sender, reply_id, day, "out", "reply"))
+        batch.add(self._remember, (NAME, sender))
         execute(batch, execution_profile="write")
 
 

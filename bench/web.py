@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import gc
 import json
 import multiprocessing
 import re
@@ -50,6 +49,7 @@ from config import cluster as cluster_config
 from config.cluster import NodeConfig
 from node.context import NodeContext
 from node.logbuffer import LogBuffer
+from node.process import settle_interpreter
 from storage.store import Store
 from web.app import make_app
 from web.server import WebServer
@@ -192,8 +192,7 @@ def serve(keyspace: str, pipe: Connection) -> None:
         )
         server = WebServer(make_app(context), "127.0.0.1", 0)
         server.start()
-        gc.collect()  # as a node does once started (node.process)
-        gc.freeze()
+        settle_interpreter()  # as a node does once started
         pipe.send(server.port)
         pipe.recv()
         server.stop()

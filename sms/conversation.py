@@ -36,8 +36,9 @@ from sms.catalog import Catalog
 from storage import validate
 from storage.errors import ClosedError, NotFound, Refused, ValidationError
 from storage.events import Event, SignupOption
+from storage.flow import Query
 from storage.registrations import MAX_NAME
-from storage.sms_senders import Sender
+from storage.sms_senders import Sender, SmsSenders
 from storage.store import Store
 
 
@@ -48,6 +49,8 @@ class Outcome:
 
     action: str
     reply: str | None
+    writes: tuple[Query, ...] = ()
+    """Writes to store with the message (in its batch): the sender's state settled."""
 
 
 class Conversation:
@@ -64,7 +67,9 @@ class Conversation:
         """What the text ``body`` from ``sender`` (E.164) does; ``key`` is unique to this
         message (the provider's id): doing it again changes nothing more."""
         command = commands.read(body)
-        opted_out = self._store.sms_optouts.is_opted_out(sender)
+        asked = self._store.sms_optouts.asking(sender)  # the two reads overlap
+        getting = self._store.sms_senders.getting(sender)
+        opted_out = asked()
         match command:
             case commands.OptOut(word=word):
                 return self._opt_out(sender, word, opted_out)
@@ -78,7 +83,7 @@ class Conversation:
             return Outcome("ignored", None)
         if isinstance(command, commands.Unreadable):
             return Outcome("unreadable", replies.unreadable(command.problem))
-        state = self._store.sms_senders.get(sender)
+        state = getting()
         match command:
             case commands.Events():
                 upcoming = [event for event, _ in self.catalog.upcoming(self._store)]
@@ -99,9 +104,9 @@ class Conversation:
 
     def _opt_out(self, sender: str, word: str, already: bool) -> Outcome:
         self._store.sms_optouts.opt_out(sender, word)
-        self._store.sms_senders.settle(sender)
         confirm = not (already or self._sms.provider_opt_outs)
-        return Outcome("opted_out", replies.opted_out(self._site) if confirm else None)
+        reply = replies.opted_out(self._site) if confirm else None
+        return Outcome("opted_out", reply, (SmsSenders.settling(sender),))
 
     def _status(self, sender: str) -> Outcome:
         upcoming = self.catalog.upcoming(self._store)
@@ -152,8 +157,8 @@ class Conversation:
         choices: list[str] = pending.get("options", [])
         found = self.catalog.by_id(self._store, UUID(pending["event"]))
         if found is None:
-            self._store.sms_senders.settle(state.phone)
-            return Outcome("refused", replies.refused(explain(ClosedError("event"))))
+            closed = replies.refused(explain(ClosedError("event")))
+            return Outcome("refused", closed, _settling(state, None))
         if not 1 <= number <= len(choices):
             return Outcome("asked_option", replies.bad_choice(len(choices)))
         event, options = found
@@ -167,8 +172,8 @@ class Conversation:
         found = self.catalog.by_id(self._store, UUID(pending["event"]))
         option = None if found is None else _option(found[1], pending["option"])
         if found is None or option is None:
-            self._store.sms_senders.settle(state.phone)
-            return Outcome("refused", replies.refused(explain(ClosedError("event"))))
+            closed = replies.refused(explain(ClosedError("event")))
+            return Outcome("refused", closed, _settling(state, None))
         return self._sign_up(state, found[0], option, pending["party"], text, key)
 
     def _sign_up(
@@ -201,22 +206,23 @@ class Conversation:
         except ValidationError as invalid:
             return Outcome("refused", replies.refused(explain(invalid)))
         except Refused as refused:
-            self._settle(state, None)
-            return Outcome("refused", replies.refused(explain(refused)))
+            return Outcome("refused", replies.refused(explain(refused)), _settling(state, None))
         registration = result.registration
-        self._settle(state, name)
         position = signups.waitlist_position(self._store, registration)
         action = "waitlisted" if registration.status == "waitlisted" else "signed_up"
-        return Outcome(action, replies.signed_up(registration, event, position))
+        reply = replies.signed_up(registration, event, position)
+        return Outcome(action, reply, _settling(state, name))
 
     def _ask(self, state: Sender, question: dict[str, Any]) -> None:
         self._store.sms_senders.ask(state.phone, question, self._sms.conversation_ttl_s)
 
-    def _settle(self, state: Sender, name: str | None) -> None:
-        """Forget the pending question and remember a new name (one write, or none)."""
-        new_name = name if name is not None and name != state.name else None
-        if state.pending is not None or new_name is not None:
-            self._store.sms_senders.settle(state.phone, new_name)
+
+def _settling(state: Sender, name: str | None) -> tuple[Query, ...]:
+    """Forget the pending question and remember a new name (one write, or none)."""
+    new_name = name if name is not None and name != state.name else None
+    if state.pending is None and new_name is None:
+        return ()
+    return (SmsSenders.settling(state.phone, new_name),)
 
 
 def _question(state: Sender) -> str | None:

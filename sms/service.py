@@ -7,7 +7,8 @@
     over the sender's rate limit           -> stored, not answered
     the conversation (sms.conversation)    -> what it did, and the reply
     the reply through the provider's API   -> owed as a notice (sent by the notifier)
-    the message and the reply              -> one unlogged batch (sms_messages, sms_by_number)
+    the message, the reply, the sender's state -> one unlogged batch (sms_messages,
+                                              sms_by_number, sms_senders)
 
 A retry whose first delivery stopped before its answer was stored (a node killed mid-way) is
 taken again: its sign-up carries the same idempotency key (the message id), so it gets the
@@ -92,18 +93,18 @@ class SmsService:
             message_id=message_id,
         )
         if outcome.reply is None:
-            messages.write(message)
+            messages.write(message, also=outcome.writes)
             return None
         if self._provider.replies_inline:
             reply = messages.new(
                 "out", self._sms.number, message.from_number, outcome.reply, action="reply"
             )
-            messages.write(message, reply)
+            messages.write(message, reply, also=outcome.writes)
             return outcome.reply
         store.notices.owe(
             "reply", f"reply:{inbound.provider_id}", message.from_number, body=outcome.reply
         )
-        messages.write(message)
+        messages.write(message, also=outcome.writes)
         self._nudge()
         return None
 

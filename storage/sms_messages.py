@@ -10,7 +10,7 @@ characters, bytes that were not UTF-8 or more than :data:`MAX_BODY` characters i
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
@@ -18,6 +18,7 @@ from uuid import UUID
 from cassandra.util import max_uuid_from_time, uuid_from_time
 
 from storage import times, validate
+from storage.flow import Query
 from storage.session import Database, Row
 
 DIRECTIONS = ("in", "out")
@@ -161,9 +162,10 @@ class SmsMessages:
             return message_id, True
         return claim["at"], False
 
-    def write(self, *messages: SmsMessage) -> None:
-        """Store messages (and their lines of the log by number) as one unlogged batch."""
-        statements: list[tuple[str, tuple[object, ...]]] = []
+    def write(self, *messages: SmsMessage, also: Sequence[Query] = ()) -> None:
+        """Store messages (and their lines of the log by number) as one unlogged batch, with
+        the writes ``also`` (what the messages did, e.g. a sender's name remembered)."""
+        statements: list[tuple[str, Sequence[object]]] = []
         for message in messages:
             day = message.at.date()
             statements += [
@@ -187,6 +189,7 @@ class SmsMessages:
                     (message.member, message.message_id, day, message.direction, message.action),
                 ),
             ]
+        statements += [(write.cql, write.params) for write in also]
         self._db.batch(statements, op="write")
 
     def record(

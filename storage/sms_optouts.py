@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -49,10 +50,15 @@ class SmsOptOuts:
 
     def is_opted_out(self, phone: str) -> bool:
         """Whether ``phone`` must not be texted."""
-        rows = self._db.execute(
+        return self.asking(phone)()
+
+    def asking(self, phone: str) -> Callable[[], bool]:
+        """Start asking whether ``phone`` must not be texted; call the result to wait for the
+        answer (so that the read overlaps others)."""
+        pending = self._db.submit(
             "SELECT phone FROM sms_optouts WHERE phone = ?", (validate.phone(phone, self._region),)
         )
-        return bool(rows)
+        return lambda: bool(pending.result())
 
     def list(self) -> list[OptOut]:
         """Every opted-out number."""

@@ -7,11 +7,13 @@ Kept in Cassandra, not in a node's memory, so that any sms node can take the nex
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from storage import validate
 from storage.errors import ValidationError
+from storage.flow import Query
 from storage.registrations import MAX_NAME
 from storage.session import Database
 
@@ -33,15 +35,21 @@ class SmsSenders:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def get(self, phone: str) -> Sender:
-        """What is remembered of ``phone`` (an E.164 number)."""
-        rows = self._db.execute(
+    def getting(self, phone: str) -> Callable[[], Sender]:
+        """Start reading what is remembered of ``phone``; call the result to wait for it (so
+        that the read overlaps others)."""
+        pending = self._db.submit(
             "SELECT name, pending FROM sms_senders WHERE phone = ?", (_phone(phone),)
         )
-        if not rows:
-            return Sender(phone, None, None)
-        pending = rows[0]["pending"]
-        return Sender(phone, rows[0]["name"], json.loads(pending) if pending else None)
+
+        def sender() -> Sender:
+            rows = pending.result()
+            if not rows:
+                return Sender(phone, None, None)
+            question = rows[0]["pending"]
+            return Sender(phone, rows[0]["name"], json.loads(question) if question else None)
+
+        return sender
 
     def ask(self, phone: str, question: dict[str, Any], ttl_s: int) -> None:
         """Remember that ``phone``'s next text answers ``question`` (for ``ttl_s`` seconds)."""
@@ -54,17 +62,18 @@ class SmsSenders:
             op="write",
         )
 
-    def settle(self, phone: str, name: str | None = None) -> None:
-        """Forget ``phone``'s pending question; remember ``name`` when given."""
+    @staticmethod
+    def settling(phone: str, name: str | None = None) -> Query:
+        """The write that forgets ``phone``'s pending question and remembers ``name`` when
+        given, to send with others (one batch)."""
         if name is None:
-            self._db.execute(
-                "DELETE pending FROM sms_senders WHERE phone = ?", (_phone(phone),), op="write"
+            return Query(
+                "DELETE pending FROM sms_senders WHERE phone = ?", (_phone(phone),), "write"
             )
-            return
-        self._db.execute(
+        return Query(
             "UPDATE sms_senders SET name = ?, pending = null WHERE phone = ?",
             (validate.text("name", name, max_len=MAX_NAME), _phone(phone)),
-            op="write",
+            "write",
         )
 
 
