@@ -17,6 +17,7 @@ import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 from typing import Any, Literal, TypeVar, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -42,11 +43,21 @@ SERIAL_LEVELS = ("SERIAL", "LOCAL_SERIAL")
 REPLICATION_STRATEGIES = ("SimpleStrategy", "NetworkTopologyStrategy")
 ROLES = ("kiosk", "web", "sms", "mail", "worker")
 SMS_PROVIDERS = ("twilio", "telnyx")
+MAIL_SECURITY = ("starttls", "ssl", "none")
+MAIL_TIMEOUT_S = 30.0
+MAIL_MAX_LISTED = 50
+MAX_ADDRESS_LENGTH = 254
 MIN_COOKIE_BYTES = 32
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,47}$")
 _URL = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
 _ENV = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
+_HOST_NAME = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
+_MAIL_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+$")
+_CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 T = TypeVar("T")
 
 
@@ -236,6 +247,35 @@ class SmsConfig:
 
 
 @dataclass(frozen=True)
+class MailConfig:
+    """The mail role's SMTP server and daily digest to staff (``mail`` in cluster.yaml)."""
+
+    smtp_host: str
+    """The SMTP server: a host name, or an IP address (kept in its normal form)."""
+    smtp_port: int
+    security: str
+    """``starttls`` (upgrade a plain connection), ``ssl`` (TLS from the start) or ``none``."""
+    user: str | None
+    """Who logs in to the SMTP server; None: no login."""
+    password: SecretSource | None
+    """The SMTP password, exactly when ``user`` is set."""
+    sender: str
+    """The digest's From address."""
+    recipients: tuple[str, ...]
+    """Whom the digest goes to: at least one address, none twice."""
+    send_at: time
+    """When the digest is sent each day, on the clock of ``time_zone``."""
+    time_zone: str
+    """The IANA zone of ``send_at`` (by default the site's)."""
+    send_empty: bool
+    """A period with nothing new sends a short "nothing new" note (true) or nothing (false)."""
+    timeout_s: float
+    """How long one SMTP exchange (connecting, each command) may take."""
+    max_listed: int
+    """Messages that need a person listed in full in one digest; more are counted only."""
+
+
+@dataclass(frozen=True)
 class ClusterConfig:
     """The whole of cluster.yaml, validated."""
 
@@ -249,6 +289,8 @@ class ClusterConfig:
     web: WebConfig
     sms: SmsConfig | None = None
     """None when no node has the sms role and the section is absent."""
+    mail: MailConfig | None = None
+    """None when no node has the mail role and the section is absent."""
 
     @property
     def root(self) -> Path:
@@ -279,7 +321,7 @@ def read(path: Path, parse: Callable[[Section], T]) -> T:
 
 
 def _parse(path: Path, top: Section) -> ClusterConfig:
-    top.only("cluster_name", "cookie", "cassandra", "link", "nodes", "site", "web", "sms")
+    top.only("cluster_name", "cookie", "cassandra", "link", "nodes", "site", "web", "sms", "mail")
     name = top.text("cluster_name", pattern=_NAME, form="lower-case name like 'gather'")
 
     env, file = _secret(path.parent, top.section("cookie"))
@@ -297,6 +339,7 @@ def _parse(path: Path, top: Section) -> ClusterConfig:
                 f"nodes.{node.name}.port: {node.host}:{node.port} is already used by {other}"
             )
 
+    site = _parse_site(top.section("site"))
     return ClusterConfig(
         path=path,
         name=name,
@@ -304,9 +347,10 @@ def _parse(path: Path, top: Section) -> ClusterConfig:
         cassandra=_parse_cassandra(top.section("cassandra")),
         link=_parse_link(path.parent, top.section("link")),
         nodes=nodes,
-        site=_parse_site(top.section("site")),
+        site=site,
         web=_parse_web(top.section("web")),
         sms=_parse_sms(path.parent, top, nodes),
+        mail=_parse_mail(path.parent, top, nodes, site),
     )
 
 
@@ -320,13 +364,21 @@ def _secret(root: Path, section: Section) -> tuple[str | None, Path | None]:
     return env, (root / file) if file else None
 
 
-def _parse_sms(root: Path, top: Section, nodes: Mapping[str, NodeConfig]) -> SmsConfig | None:
-    if top.value("sms", required=False) is None:
-        with_role = [node.name for node in nodes.values() if "sms" in node.roles]
+def _role_section(top: Section, nodes: Mapping[str, NodeConfig], role: str) -> Section | None:
+    """The section a role's nodes need (named as the role); None when it is absent and no
+    node has the role."""
+    if top.value(role, required=False) is None:
+        with_role = [node.name for node in nodes.values() if role in node.roles]
         if with_role:
-            raise ConfigError(f"sms: missing; nodes {with_role} have the sms role")
+            raise ConfigError(f"{role}: missing; nodes {with_role} have the {role} role")
         return None
-    section = top.section("sms")
+    return top.section(role)
+
+
+def _parse_sms(root: Path, top: Section, nodes: Mapping[str, NodeConfig]) -> SmsConfig | None:
+    section = _role_section(top, nodes, "sms")
+    if section is None:
+        return None
     section.only(
         "provider",
         "webhook_url",
@@ -372,9 +424,115 @@ def _parse_sms(root: Path, top: Section, nodes: Mapping[str, NodeConfig]) -> Sms
     )
 
 
-def _parse_site(section: Section) -> SiteConfig:
-    section.only("name", "public_url", "time_zone", "phone_region", "contact")
-    url = section.text("public_url", pattern=_URL, form="an http(s) URL like 'https://example.org'")
+def _parse_mail(
+    root: Path, top: Section, nodes: Mapping[str, NodeConfig], site: SiteConfig
+) -> MailConfig | None:
+    section = _role_section(top, nodes, "mail")
+    if section is None:
+        return None
+    section.only(
+        "smtp",
+        "user",
+        "password",
+        "sender",
+        "recipients",
+        "send_at",
+        "time_zone",
+        "send_empty",
+        "timeout_s",
+        "max_listed",
+    )
+    smtp = section.section("smtp")
+    smtp.only("host", "port", "security")
+    host = _host(smtp.text("host"), smtp.where("host"))
+    security = smtp.choice("security", MAIL_SECURITY)
+    user = section.text("user", required=False)
+    password = None
+    if section.value("password", required=False) is not None:
+        if user is None:
+            raise ConfigError(f"{section.where('password')}: only with a user to log in as")
+        env, file = _secret(root, section.section("password"))
+        password = SecretSource(env=env, file=file, what="mail.password")
+    elif user is not None:
+        raise ConfigError(f"{section.where('password')}: missing; user {user!r} needs one")
+    if user is not None and security == "none" and not _loopback(host):
+        raise ConfigError(
+            f"{smtp.where('security')}: none would send the password to {host} in clear; "
+            "use starttls or ssl (none is for a loopback server only)"
+        )
+    recipients = section.value("recipients")
+    if not isinstance(recipients, list) or not recipients:
+        raise ConfigError(
+            f"{section.where('recipients')}: expected a non-empty list of e-mail addresses"
+        )
+    addresses = tuple(
+        _mail_address(recipient, f"{section.where('recipients')}[{i}]")
+        for i, recipient in enumerate(recipients)
+    )
+    listed: dict[str, int] = {}
+    for i, address in enumerate(addresses):
+        first = listed.setdefault(address.lower(), i)
+        if first != i:
+            raise ConfigError(
+                f"{section.where('recipients')}[{i}]: {address!r} is already listed at [{first}]"
+            )
+    send_at = section.text("send_at", pattern=_CLOCK, form='a 24-hour time "HH:MM" like "07:00"')
+    zone = site.time_zone
+    if section.value("time_zone", required=False) is not None:
+        zone = _time_zone(section)
+    return MailConfig(
+        smtp_host=host,
+        smtp_port=smtp.integer("port", 1, 65535),
+        security=security,
+        user=user,
+        password=password,
+        sender=_mail_address(section.value("sender"), section.where("sender")),
+        recipients=addresses,
+        send_at=time.fromisoformat(send_at),
+        time_zone=zone,
+        send_empty=section.boolean("send_empty"),
+        timeout_s=section.number("timeout_s", 1.0, 300.0, default=MAIL_TIMEOUT_S),
+        max_listed=section.integer("max_listed", 1, 1000, default=MAIL_MAX_LISTED),
+    )
+
+
+def _mail_address(value: Any, where: str) -> str:
+    """``value`` when it is an e-mail address: one ``@`` with text either side, no white
+    space, at most ``MAX_ADDRESS_LENGTH`` characters (the rest is the SMTP server's to judge)."""
+    if (
+        not isinstance(value, str)
+        or len(value) > MAX_ADDRESS_LENGTH
+        or not _MAIL_ADDRESS.match(value)
+    ):
+        raise ConfigError(
+            f"{where}: expected an e-mail address like 'staff@example.org', got {value!r}"
+        )
+    return value
+
+
+def _host(value: str, where: str) -> str:
+    """``value`` when it is a host name, or the normal form of an IP address."""
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        pass
+    if not _HOST_NAME.match(value):
+        raise ConfigError(f"{where}: expected a host name or an IP address, got {value!r}")
+    return value
+
+
+def _loopback(host: str) -> bool:
+    """``host`` is ``localhost`` or a loopback address: what is sent to it stays on the machine."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _time_zone(section: Section) -> str:
+    """The IANA zone at ``time_zone``, checked against the zone database."""
     zone = section.text("time_zone")
     try:
         ZoneInfo(zone)
@@ -382,6 +540,13 @@ def _parse_site(section: Section) -> SiteConfig:
         raise ConfigError(
             f"{section.where('time_zone')}: {zone!r} is not an IANA time zone such as Europe/London"
         ) from None
+    return zone
+
+
+def _parse_site(section: Section) -> SiteConfig:
+    section.only("name", "public_url", "time_zone", "phone_region", "contact")
+    url = section.text("public_url", pattern=_URL, form="an http(s) URL like 'https://example.org'")
+    zone = _time_zone(section)
     region = section.text("phone_region")
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise ConfigError(
@@ -605,16 +770,22 @@ class Section:
             )
         return value
 
-    def integer(self, key: str, low: int, high: int) -> int:
-        value = self.value(key)
+    def integer(self, key: str, low: int, high: int, default: int | None = None) -> int:
+        """The integer at ``key``, from ``low`` to ``high``; ``default`` when given and absent."""
+        value = self.value(key, required=default is None)
+        if value is None and default is not None:
+            return default
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise ConfigError(
                 f"{self.where(key)}: expected an integer from {low} to {high}, got {value!r}"
             )
         return value
 
-    def number(self, key: str, low: float, high: float) -> float:
-        value = self.value(key)
+    def number(self, key: str, low: float, high: float, default: float | None = None) -> float:
+        """The number at ``key``, from ``low`` to ``high``; ``default`` when given and absent."""
+        value = self.value(key, required=default is None)
+        if value is None and default is not None:
+            return default
         if (
             isinstance(value, bool)
             or not isinstance(value, int | float)

@@ -32,6 +32,7 @@ RESTART_SECTIONS = (
     ("site", "site"),
     ("web", "web"),
     ("sms", "sms"),
+    ("mail", "mail"),
 )
 """(cluster.yaml key, ``ClusterConfig`` attribute) of the sections a reload does not apply:
 a change to one of them takes effect when the node restarts."""

@@ -55,6 +55,7 @@ ROLE_CHILDREN: dict[str, str] = {
     "kiosk": "kiosk_ui.role:children",
     "web": "web.actor:children",
     "sms": "sms.actor:children",
+    "mail": "mail.actor:children",
 }
 """``role -> "module:function"``: the function gives that role supervisor's children; the
 module's ``STRATEGY``, if it has one, is the supervisor's strategy (else one_for_one).
@@ -107,6 +108,12 @@ def run(config: ClusterConfig, name: str) -> int:
         from sms.service import make_provider  # only sms nodes load the sms package
 
         make_provider(config.sms)  # a missing secret or key stops the node here, named
+    if "mail" in context.node.roles:
+        from mail.mailer import smtp_settings  # only mail nodes load the mail package
+
+        if config.mail is None:
+            raise ConfigError("mail: missing; the mail role needs it")
+        smtp_settings(config.mail)  # a missing SMTP password stops the node here, named
     log.info("node %s starting (roles: %s)", name, ", ".join(context.node.roles) or "none")
 
     def started(tree: Tree) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from cassandra.util import max_uuid_from_time, uuid_from_time
@@ -51,8 +51,6 @@ MAX_STORED = 8000
 """Stored bodies are cut here (after escaping), with a note of how much was cut."""
 MAX_NUMBER = 32
 MAX_PROVIDER_ID = 100
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_UUID_EPOCH_TICKS = 0x01B21DD213814000
 _COLUMNS = (
     "day, at, direction, from_number, to_number, body, provider_id, node, action, reply, handled"
 )
@@ -137,7 +135,7 @@ class SmsMessages:
         message_id = uuid_from_time(times.now()) if message_id is None else message_id
         return SmsMessage(
             message_id=message_id,
-            at=time_of(message_id),
+            at=times.of_uuid(message_id),
             direction=validate.choice("direction", direction, DIRECTIONS),
             from_number=validate.text("from_number", from_number, max_len=MAX_NUMBER),
             to_number=validate.text("to_number", to_number, max_len=MAX_NUMBER),
@@ -223,7 +221,7 @@ class SmsMessages:
         """Record that staff read a message that needed a person (or undo it)."""
         self._db.execute(
             "UPDATE sms_messages SET handled = ? WHERE day = ? AND at = ?",
-            (handled, time_of(message_id).date(), message_id),
+            (handled, times.of_uuid(message_id).date(), message_id),
             op="write",
         )
 
@@ -285,7 +283,7 @@ class SmsMessages:
         pending = [
             self._db.submit(
                 f"SELECT {_COLUMNS} FROM sms_messages WHERE day = ? AND at = ?",
-                (time_of(message_id).date(), message_id),
+                (times.of_uuid(message_id).date(), message_id),
             )
             for message_id in message_ids
         ]
@@ -301,15 +299,10 @@ def with_reply(message: SmsMessage, action: str, reply: str | None) -> SmsMessag
     return replace(message, action=action, reply=None if reply is None else stored_form(reply))
 
 
-def time_of(message_id: UUID) -> datetime:
-    """The time in a time-based UUID (100 ns ticks since 1582-10-15), to the microsecond."""
-    return _EPOCH + timedelta(microseconds=(message_id.time - _UUID_EPOCH_TICKS) // 10)
-
-
 def _message(row: Row) -> SmsMessage:
     return SmsMessage(
         message_id=row["at"],
-        at=time_of(row["at"]),
+        at=times.of_uuid(row["at"]),
         direction=row["direction"],
         from_number=row["from_number"],
         to_number=row["to_number"],

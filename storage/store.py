@@ -9,8 +9,10 @@ from storage.admin_sessions import AdminSessions
 from storage.admins import AdminUsers
 from storage.archive import Archive
 from storage.assets import Assets
+from storage.digests import DigestLog
 from storage.events import Events
 from storage.failed_attempts import FailedAttempts
+from storage.job_claims import JobClaims
 from storage.kiosks import Kiosks
 from storage.notices import Notices
 from storage.registrations import Registrations
@@ -47,6 +49,8 @@ class Store:
         self.sms_senders = SmsSenders(self.db)
         self.notices = Notices(self.db)
         self.watermarks = JobWatermarks(self.db)
+        self.job_claims = JobClaims(self.db)
+        self.digests = DigestLog(self.db)
         self.admins = AdminUsers(self.db)
         self.admin_sessions = AdminSessions(self.db, self.admins)
         self.failed_attempts = FailedAttempts(self.db)

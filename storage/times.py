@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import overload
+from uuid import UUID
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_UUID_EPOCH_TICKS = 0x01B21DD213814000
 
 
 def now() -> datetime:
@@ -25,3 +29,8 @@ def utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def of_uuid(time_uuid: UUID) -> datetime:
+    """The time in a time-based UUID (100 ns ticks since 1582-10-15), to the microsecond."""
+    return _EPOCH + timedelta(microseconds=(time_uuid.time - _UUID_EPOCH_TICKS) // 10)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 import subprocess
 import sys
@@ -82,6 +83,33 @@ _DELETE = object()
         (["nodes", "hub", "sms_port"], _DELETE, "nodes.hub.sms_port: missing"),
         (["nodes", "hub", "sms_port"], 8080, "port, http_port and sms_port must differ"),
         (["nodes", "kiosk-1", "sms_port"], 8091, "only nodes with the sms role take texts"),
+        (["mail"], _DELETE, "mail: missing; nodes ['hub'] have the mail role"),
+        (["mail", "subject"], "Digest", "mail.subject: unknown key"),
+        (["mail", "smtp", "tls"], True, "mail.smtp.tls: unknown key"),
+        (["mail", "smtp", "host"], "smtp example.org", "mail.smtp.host: expected a host name"),
+        (["mail", "smtp", "port"], 0, "mail.smtp.port: expected an integer from 1 to 65535"),
+        (["mail", "smtp", "security"], "tls", "mail.smtp.security: expected one of ['starttls',"),
+        (["mail", "send_at"], "7:5", "mail.send_at: '7:5' is not a 24-hour time"),
+        (["mail", "send_at"], "25:00", "mail.send_at: '25:00' is not a 24-hour time"),
+        (["mail", "send_at"], 750, "mail.send_at: expected text, got int 750"),  # 12:30 unquoted
+        (["mail", "time_zone"], "Mars/Olympus", "mail.time_zone: 'Mars/Olympus' is not an IANA"),
+        (["mail", "recipients"], [], "mail.recipients: expected a non-empty list"),
+        (["mail", "recipients"], "staff@example.org", "mail.recipients: expected a non-empty"),
+        (
+            ["mail", "recipients"],
+            ["staff@example.org", "office@example.org", "Staff@example.org"],
+            "mail.recipients[2]: 'Staff@example.org' is already listed at [0]",
+        ),
+        (["mail", "recipients"], ["staff@example.org", "staff"], "mail.recipients[1]: expected"),
+        (["mail", "sender"], "gather at example.org", "mail.sender: expected an e-mail address"),
+        (["mail", "sender"], "gather@@example.org", "mail.sender: expected an e-mail address"),
+        (["mail", "sender"], "a" * 243 + "@example.org", "mail.sender: expected an e-mail"),
+        (["mail", "sender"], _DELETE, "mail.sender: missing"),
+        (["mail", "password"], {"env": "GATHER_SMTP_PASSWORD"}, "mail.password: only with a user"),
+        (["mail", "user"], "gather", "mail.password: missing; user 'gather' needs one"),
+        (["mail", "send_empty"], "yes", "mail.send_empty: expected true or false"),
+        (["mail", "timeout_s"], 0.5, "mail.timeout_s: expected a number from 1.0 to 300.0"),
+        (["mail", "max_listed"], 0, "mail.max_listed: expected an integer from 1 to 1000"),
     ],
 )
 def test_a_bad_key_is_named_with_the_expected_form(
@@ -193,3 +221,126 @@ def test_site_settings_are_checked(tmp_path: Path, key: str, value: str, expecte
     bad.write_text(yaml.safe_dump(document))
     with pytest.raises(ConfigError, match=re.escape(expected)):
         cluster.load(bad)
+
+
+def _mail_document(**keys: object) -> dict:
+    """The committed cluster.yaml with ``keys`` set in its ``mail`` section (``smtp`` merged)."""
+    document = yaml.safe_load(cluster.DEFAULT_PATH.read_text())
+    document["mail"]["smtp"] |= keys.pop("smtp", {})
+    document["mail"] |= keys
+    return document
+
+
+def test_the_committed_default_has_the_demo_s_mail_section() -> None:
+    mail = cluster.load().mail
+    assert mail == cluster.MailConfig(
+        smtp_host="127.0.0.1",
+        smtp_port=8025,
+        security="none",
+        user=None,
+        password=None,
+        sender="gather@example.org",
+        recipients=("staff@example.org",),
+        send_at=datetime.time(7, 0),
+        time_zone="Europe/London",
+        send_empty=True,
+        timeout_s=30.0,
+        max_listed=50,
+    )
+
+
+def test_the_mail_time_zone_defaults_to_the_site_s(tmp_path: Path) -> None:
+    path = tmp_path / "cluster.yaml"
+    document = _mail_document()
+    document["site"]["time_zone"] = "America/Chicago"
+    path.write_text(yaml.safe_dump(document))
+    mail = cluster.load(path).mail
+    assert mail is not None and mail.time_zone == "America/Chicago"
+    document["mail"]["time_zone"] = "Asia/Tokyo"
+    path.write_text(yaml.safe_dump(document))
+    mail = cluster.load(path).mail
+    assert mail is not None and mail.time_zone == "Asia/Tokyo"
+
+
+def test_a_mail_section_without_a_mail_node_is_optional_but_checked(tmp_path: Path) -> None:
+    path = tmp_path / "cluster.yaml"
+    document = _with(["mail"], _DELETE)
+    document["nodes"]["hub"]["roles"] = ["web", "sms", "worker"]
+    path.write_text(yaml.safe_dump(document))
+    assert cluster.load(path).mail is None
+    document = _with(["mail", "send_at"], "7:00")
+    document["nodes"]["hub"]["roles"] = ["web", "sms", "worker"]
+    path.write_text(yaml.safe_dump(document))
+    with pytest.raises(ConfigError, match=r"mail\.send_at: '7:00' is not"):
+        cluster.load(path)
+
+
+@pytest.mark.parametrize(
+    ("smtp", "allowed"),
+    [
+        ({"host": "smtp.example.org", "security": "none"}, False),
+        ({"host": "192.0.2.25", "security": "none"}, False),
+        ({"host": "127.0.0.1", "security": "none"}, True),
+        ({"host": "127.0.0.53", "security": "none"}, True),
+        ({"host": "::1", "security": "none"}, True),
+        ({"host": "localhost", "security": "none"}, True),
+        ({"host": "smtp.example.org", "security": "starttls", "port": 587}, True),
+        ({"host": "smtp.example.org", "security": "ssl", "port": 465}, True),
+    ],
+)
+def test_a_password_crosses_the_network_only_encrypted(
+    tmp_path: Path, smtp: dict[str, object], allowed: bool
+) -> None:
+    path = tmp_path / "cluster.yaml"
+    password = {"env": "GATHER_SMTP_PASSWORD"}
+    path.write_text(yaml.safe_dump(_mail_document(smtp=smtp, user="gather", password=password)))
+    if allowed:
+        mail = cluster.load(path).mail
+        assert mail is not None and (mail.smtp_host, mail.user) == (smtp["host"], "gather")
+    else:
+        with pytest.raises(
+            ConfigError, match=r"mail\.smtp\.security: none would send the password"
+        ):
+            cluster.load(path)
+    # without a login there is no password to protect
+    path.write_text(yaml.safe_dump(_mail_document(smtp=smtp)))
+    assert cluster.load(path).mail is not None
+
+
+def test_the_smtp_password_is_read_from_the_environment_or_the_file_and_never_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "cluster.yaml"
+    password = {"env": "GATHER_TEST_SMTP", "file": "var/smtp-password"}
+    path.write_text(yaml.safe_dump(_mail_document(user="gather", password=password)))
+    mail = cluster.load(path).mail
+    assert mail is not None and mail.password is not None
+    assert mail.password == cluster.SecretSource(
+        env="GATHER_TEST_SMTP", file=tmp_path / "var" / "smtp-password", what="mail.password"
+    )
+    monkeypatch.delenv("GATHER_TEST_SMTP", raising=False)
+    with pytest.raises(ConfigError, match=r"mail\.password: not found: set the environment"):
+        mail.password.read()
+    (tmp_path / "var").mkdir()
+    (tmp_path / "var" / "smtp-password").write_text("pass-from-file\n")
+    assert mail.password.read() == b"pass-from-file"
+    monkeypatch.setenv("GATHER_TEST_SMTP", "pass-from-env")
+    assert mail.password.read() == b"pass-from-env"
+    assert "pass-from" not in repr(mail)
+
+
+def test_optional_mail_settings_take_their_given_values(tmp_path: Path) -> None:
+    path = tmp_path / "cluster.yaml"
+    document = _mail_document(
+        send_at="23:59", send_empty=False, timeout_s=5, max_listed=1000, smtp={"host": "::1"}
+    )
+    path.write_text(yaml.safe_dump(document))
+    mail = cluster.load(path).mail
+    assert mail is not None
+    assert (mail.send_at, mail.send_empty, mail.timeout_s, mail.max_listed) == (
+        datetime.time(23, 59),
+        False,
+        5.0,
+        1000,
+    )
+    assert mail.smtp_host == "::1"

@@ -1,0 +1,132 @@
+"""The mail role's actors (``node.process.ROLE_CHILDREN["mail"]``, docs/mail.md).
+
+::
+
+    mail               one_for_one, at most 5 restarts in 30 s
+    └── mailer         MailerActor: the digest, checked every CHECK_S by its schedule
+
+The mailer keeps a ``schedule.Scheduler`` (the product's scheduler) whose one job checks
+every :data:`CHECK_S` seconds whether a digest is due: the daily slot at ``mail.send_at`` in
+``mail.time_zone`` has passed since the watermark. ``schedule`` neither persists nor runs
+missed jobs, and its own time zones need pytz: the watermark in Cassandra is the truth, and
+:mod:`mail.period` computes the slots with ``zoneinfo``. The scheduler is driven by a
+:class:`~actors.ticker.Ticker` on the actor's own thread, so a run never overlaps another
+message. A crash mid-run (the shell's ``crash``) leaves its claim, which the restarted actor
+(the same node) takes over at once.
+
+It checks once at start as well (a node that was off catches up). Messages: ``"tick"``,
+``"check"``, ``"send_now"`` and ``"status"`` (dicts for the management UI and the
+shell), ``"preview"`` (the digest that would be sent now, as text and HTML).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from typing import Any
+
+import schedule
+
+from actors.actor import GatherActor
+from actors.ticker import Ticker
+from mail.mailer import Mailer, RunResult
+from node.context import NodeContext
+from storage.errors import StorageError
+from storage.store import Store
+from supervision.spec import ChildSpec
+
+log = logging.getLogger("gather.mail")
+
+MAILER = "root/mail/mailer"
+CHECK_S = 30
+"""How often the schedule checks whether a digest is due (a digest goes out at most this long
+after its slot)."""
+TICK_S = 1.0
+
+
+class MailerActor(GatherActor):
+    """Sends the digest when it is due, and by hand."""
+
+    def __init__(self, context: NodeContext, check_s: int = CHECK_S) -> None:
+        super().__init__()
+        self.context = context
+        self.mailer = Mailer(context.config, context.name)
+        self.scheduler = schedule.Scheduler()
+        self._check_s = check_s
+        self._ticker: Ticker | None = None
+
+    def on_start(self) -> None:
+        self.scheduler.every(self._check_s).seconds.do(self._check)
+        self.actor_ref.tell("check")  # at once too: a node that was off catches up
+        self._ticker = Ticker(self.actor_ref, "tick", min(TICK_S, self._check_s), "mail-ticks")
+        self._ticker.start()
+
+    def on_receive(self, message: Any) -> Any:
+        match message:
+            case "tick":
+                self.scheduler.run_pending()
+                return None
+            case "check":
+                self._check()
+                return None
+            case "send_now":
+                return _result(self.mailer.send_now(self._store()))
+            case "preview":
+                _, rendered = self.mailer.preview(self._store())
+                return {"subject": rendered.subject, "text": rendered.text, "html": rendered.html}
+            case "status":
+                return self._status()
+            case _:
+                raise ValueError(f"unexpected message {message!r}")
+
+    def on_stop(self) -> None:
+        self._stop_ticking()
+
+    def on_failure(self, *_: Any) -> None:
+        self._stop_ticking()
+
+    def _stop_ticking(self) -> None:
+        if self._ticker is not None:
+            self._ticker.stop()
+
+    def _store(self) -> Store:
+        return self.context.require_store()
+
+    def _check(self) -> None:
+        store = self.context.store
+        if store is None:
+            return
+        try:
+            self.mailer.check(store)
+        except StorageError as exc:  # Cassandra out of reach: the next check tries again
+            log.warning("digest not checked this time: %s", exc)
+
+    def _status(self) -> dict[str, Any]:
+        last = self.mailer.last
+        return {
+            "node": self.context.name,
+            "next_slot": self.mailer.next_slot().isoformat(),
+            "time_zone": self.mailer.zone.key,
+            "retry_in_s": round(self.mailer.retry_in_s(), 1),
+            "last": None if last is None else _result(last),
+        }
+
+
+def _result(result: RunResult) -> dict[str, Any]:
+    """A run's result as plain data (it crosses the node link)."""
+    out = asdict(result)
+    period = result.period
+    out["period"] = None
+    if period is not None:
+        out["period"] = {
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+            "catch_up": period.catch_up,
+            "missed": period.missed,
+        }
+    return out
+
+
+def children(context: NodeContext) -> list[ChildSpec]:
+    """The mail role supervisor's children."""
+    return [ChildSpec("mailer", MailerActor, kwargs={"context": context})]
