@@ -97,6 +97,10 @@ def make_app(
         (rf"/admin/sms/messages/{_UUID}/handled", admin.SmsHandledAdmin),
         (r"/admin/sms/optouts", admin.SmsOptOutsAdmin),
         (r"/admin/sms/notices", admin.NoticesAdmin),
+        (r"/admin/mail", admin.MailPageAdmin),
+        (r"/admin/mail/send", admin.MailSendAdmin),
+        (r"/admin/mail/preview", admin.MailPreviewAdmin),
+        (r"/admin/mail/preview\.html", admin.MailPreviewHtmlAdmin),
     ]
     return BodyLimitedApplication(
         routes,

@@ -1,4 +1,5 @@
-"""The management UI: events and options, registrations, assets, kiosks, the cluster and SMS.
+"""The management UI: events and options, registrations, assets, kiosks, the cluster, SMS and
+mail.
 
 Every page needs a signed-in admin (:class:`~web.base.AdminHandler`); every form carries the
 XSRF token and is read through :mod:`web.admin.forms`. A change to an asset or a kiosk is
@@ -16,6 +17,7 @@ from web.admin.events import (
     OptionsAdmin,
 )
 from web.admin.kiosks import KioskDeleteAdmin, KiosksAdmin
+from web.admin.mail import MailPageAdmin, MailPreviewAdmin, MailPreviewHtmlAdmin, MailSendAdmin
 from web.admin.registrations import RegistrationActionAdmin, RegistrationsAdmin, RegistrationsCsv
 from web.admin.sms import (
     NoticesAdmin,
@@ -36,6 +38,10 @@ __all__ = [
     "EventsAdmin",
     "KioskDeleteAdmin",
     "KiosksAdmin",
+    "MailPageAdmin",
+    "MailPreviewAdmin",
+    "MailPreviewHtmlAdmin",
+    "MailSendAdmin",
     "NoticesAdmin",
     "OptionsAdmin",
     "RegistrationActionAdmin",
