@@ -3,7 +3,12 @@
 ::
 
     mail               one_for_one, at most 5 restarts in 30 s
-    └── mailer         MailerActor: the digest, checked every CHECK_S by its schedule
+    ├── mailer         MailerActor: the digest, checked every CHECK_S by its schedule
+    └── notifier       MailNotifier: sends the e-mails owed to members (codes, codes sent
+                       again, promotions), every second (mail.notices, notices.sender)
+
+one_for_one: the two share nothing but Cassandra and the SMTP server, so a crash of one
+leaves the other alone.
 
 The mailer keeps a ``schedule.Scheduler`` (the product's scheduler) whose one job checks
 every :data:`CHECK_S` seconds whether a digest is due: the daily slot at ``mail.send_at`` in
@@ -17,20 +22,28 @@ message. A crash mid-run (the shell's ``crash``) leaves its claim, which the res
 It checks once at start as well (a node that was off catches up). Messages: ``"tick"``,
 ``"check"``, ``"send_now"`` and ``"status"`` (dicts for the management UI and the
 shell), ``"preview"`` (the digest that would be sent now, as text and HTML).
+
+The notifier is :class:`notices.actor.NotifierActor` with the e-mail channel: a pass every
+second; Cassandra out of reach is logged and tried again at the next tick. ``"counts"``
+answers its counts since it started.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import asdict
+from email.message import EmailMessage
 from typing import Any
 
 import schedule
 
 from actors.actor import GatherActor
 from actors.ticker import Ticker
+from mail import notices
 from mail.mailer import Mailer, RunResult
 from node.context import NodeContext
+from notices.actor import NotifierActor
+from notices.sender import Sender
 from storage.errors import StorageError
 from storage.store import Store
 from supervision.spec import ChildSpec
@@ -112,6 +125,16 @@ class MailerActor(GatherActor):
         }
 
 
+class MailNotifier(NotifierActor):
+    """Sends owed e-mails every :data:`~notices.actor.TICK_S` seconds."""
+
+    def make_sender(self) -> Sender[EmailMessage]:
+        config = self.context.config
+        if config.mail is None:
+            raise ValueError("the mail role needs the mail section of cluster.yaml")
+        return notices.notifier(config.mail, config.site, self.context.name)
+
+
 def _result(result: RunResult) -> dict[str, Any]:
     """A run's result as plain data (it crosses the node link)."""
     out = asdict(result)
@@ -129,4 +152,7 @@ def _result(result: RunResult) -> dict[str, Any]:
 
 def children(context: NodeContext) -> list[ChildSpec]:
     """The mail role supervisor's children."""
-    return [ChildSpec("mailer", MailerActor, kwargs={"context": context})]
+    return [
+        ChildSpec("mailer", MailerActor, kwargs={"context": context}),
+        ChildSpec("notifier", MailNotifier, kwargs={"context": context}),
+    ]

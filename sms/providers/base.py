@@ -3,7 +3,8 @@
 An adapter verifies the provider's signature on a webhook request before it reads anything
 else (:meth:`Provider.parse`), answers it the provider's way (:meth:`Provider.answer`), and
 sends a text through the provider's REST API (:meth:`Provider.send`), which never raises for
-an HTTP or network error but says what became of the text (:class:`SendOutcome`).
+an HTTP or network error but says what became of the text (:class:`SendOutcome`, of
+:mod:`notices.outcome`, which every channel shares; imported from here as well).
 
 Nothing here logs, and no reason or detail it gives carries personal data (phone numbers,
 texts): the provider's own error messages can quote the number, so :func:`scrub` blanks out
@@ -17,11 +18,12 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any, ClassVar
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.simple_httpclient import HTTPTimeoutError
+
+from notices.outcome import SendKind, SendOutcome
 
 CONNECT_TIMEOUT_S = 5.0
 """Longest wait for a connection to a provider's API (DNS, TCP, TLS), within the whole send's
@@ -66,35 +68,6 @@ class Answer:
     content_type: str
     """The value of the Content-Type header."""
     body: bytes
-
-
-class SendKind(StrEnum):
-    """What became of a text given to :meth:`Provider.send`."""
-
-    SENT = "sent"
-    """The provider took it (``provider_id`` is its id for it)."""
-    OPTED_OUT = "opted_out"
-    """The provider refused it: the recipient opted out (texted STOP to the provider)."""
-    RETRY = "retry"
-    """Not taken, in a way worth trying again later: the provider was out of reach, busy
-    (HTTP 429) or failing (5xx)."""
-    FAILED = "failed"
-    """Refused for good (such as an invalid number, or our credentials): do not try again."""
-    UNCERTAIN = "uncertain"
-    """The request left but no answer came back: the provider may or may not have taken it."""
-
-
-@dataclass(frozen=True)
-class SendOutcome:
-    """What became of one text: its kind, the provider's id or error code, and a detail safe
-    to log."""
-
-    kind: SendKind
-    provider_id: str | None = None
-    code: str | None = None
-    """The provider's error code, if it gave one (Twilio's are numbers, as text here)."""
-    detail: str = ""
-    """What happened, in words safe to log (no personal data)."""
 
 
 @dataclass(frozen=True)
