@@ -113,6 +113,11 @@ class MailerActor(GatherActor):
             self.mailer.check(store)
         except StorageError as exc:  # Cassandra out of reach: the next check tries again
             log.warning("digest not checked this time: %s", exc)
+        except Exception:
+            # A bug reading or rendering one period: crashing would restart the mailer into
+            # the same check until the role's supervisor gives up and takes the node (its
+            # website, its webhook) down with it. Logged with its traceback; tried again.
+            log.exception("digest check failed; tried again in %d s", self._check_s)
 
     def _status(self) -> dict[str, Any]:
         last = self.mailer.last

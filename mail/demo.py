@@ -6,8 +6,8 @@ message it takes (the daily digest, a notice to a member) is written to its fold
 
     .venv/bin/python -m mail.demo serve [--port 8025] [--folder var/mail]
 
-Point cluster.yaml's ``mail`` section at it: ``smtp_host: 127.0.0.1``, ``smtp_port: 8025``,
-``security: none`` and no ``user``.
+Point cluster.yaml's ``mail`` section at it: ``smtp: {host: 127.0.0.1, port: 8025,
+security: none}`` and no ``user``.
 """
 
 from __future__ import annotations

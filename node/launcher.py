@@ -5,7 +5,9 @@
 where each one listens, and on Ctrl-C (or SIGTERM) stops them all, in reverse order. A node
 that exits on its own is reported and started again after a pause, as a service manager would.
 When cluster.yaml sends texts to a loopback address (the demo), it also runs the provider's
-stand-in there first (:mod:`sms.demo`).
+stand-in there first (:mod:`sms.demo`); when it sends mail to a loopback SMTP server without
+TLS or login, it runs the loopback SMTP server of :mod:`mail.demo` there, which keeps every
+message in ``var/mail/``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import ipaddress
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,12 +25,16 @@ from pathlib import Path
 import psutil
 
 from config import cluster as cluster_config
-from config.cluster import ClusterConfig, NodeConfig
+from config.cluster import ClusterConfig, MailConfig, NodeConfig
 from sms.demo import is_demo
 
 RUN_NODE = Path(__file__).resolve().parent.parent / "run_node.py"
 RESTART_PAUSE_S = 2.0
 DISPLAY_VARIABLES = ("DISPLAY", "WAYLAND_DISPLAY")
+MAIL_DEMO_HOSTS = ("127.0.0.1", "localhost")
+"""The SMTP hosts :mod:`mail.demo` serves (it listens on 127.0.0.1 only)."""
+MAIL_DEMO_START_S = 10.0
+"""How long the loopback SMTP server may take to listen before the nodes start anyway."""
 
 
 def kiosk_display() -> tuple[dict[str, str], str]:
@@ -57,6 +64,57 @@ def local_nodes(config: ClusterConfig) -> list[NodeConfig]:
     ]
 
 
+def is_mail_demo(mail: MailConfig | None) -> bool:
+    """Whether cluster.yaml sends mail to the loopback SMTP server of :mod:`mail.demo`
+    (``make run``'s demo): 127.0.0.1 or localhost, no TLS and no login (it offers neither)."""
+    return (
+        mail is not None
+        and mail.smtp_host in MAIL_DEMO_HOSTS
+        and mail.security == "none"
+        and mail.user is None
+    )
+
+
+def start_mail_demo(mail: MailConfig, folder: Path) -> subprocess.Popen[bytes] | None:
+    """Run ``python -m mail.demo serve`` on ``mail.smtp_port``, keeping what it receives in
+    ``folder``, and wait until it listens (so that a digest due when a mailer starts finds
+    it). None when it exits at once (its port taken, say: it has said why)."""
+    server = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "mail.demo", "serve"),
+            *("--port", str(mail.smtp_port), "--folder", str(folder)),
+        ]
+    )
+    deadline = time.monotonic() + MAIL_DEMO_START_S
+    while server.poll() is None and time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", mail.smtp_port), timeout=1).close()
+            return server
+        except OSError:
+            time.sleep(0.1)
+    if server.poll() is None:
+        return server  # slow, not failed: a mailer that finds it down tries again later
+    print("the loopback SMTP server did not start: no digest is delivered", file=sys.stderr)
+    return None
+
+
+def mail_demo_line(mail: MailConfig, folder: Path, nodes: list[NodeConfig]) -> str:
+    """The line that tells a newcomer where mail sent to the loopback SMTP server lands, and
+    where to send a digest now (the first local web node's management UI)."""
+    try:
+        shown = folder.relative_to(Path.cwd())
+    except ValueError:
+        shown = folder
+    line = (
+        f"digests (and e-mails to members) land in {shown}/ "
+        f"(a loopback SMTP server on 127.0.0.1:{mail.smtp_port})"
+    )
+    web = next((node for node in nodes if node.http_port is not None), None)
+    if web is not None:
+        line += f"; send one now from http://{web.host}:{web.http_port}/admin/mail"
+    return line
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m node.launcher", description=__doc__)
     parser.add_argument("--config", help="path of cluster.yaml")
@@ -68,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     sms_demo = is_demo(config.sms) and any("sms" in node.roles for node in nodes)
     if sms_demo and config.sms is not None and config.sms.secret.file is not None:
         config.sms.secret.ensure_file()
+    mail_here = any("mail" in node.roles for node in nodes)
+    mail_demo = config.mail if mail_here and is_mail_demo(config.mail) else None
     if not nodes:
         print("cluster.yaml places no Gather node on this machine", file=sys.stderr)
         return 1
@@ -90,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     config_args = ["--config", args.config] if args.config else []
     sandbox_command = [sys.executable, "-m", "sms.demo", *config_args, "serve"]
     sandbox = subprocess.Popen(sandbox_command) if sms_demo else None
+    mail_folder = config.root / "var" / "mail"
+    mail_server = None if mail_demo is None else start_mail_demo(mail_demo, mail_folder)
     processes = {node.name: start(node) for node in nodes}
     for node in nodes:
         roles = ", ".join(node.roles)
@@ -107,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
             "  texting the site: .venv/bin/python -m sms.demo text +15557010001 EVENTS; "
             "what it sent: .venv/bin/python -m sms.demo texts"
         )
+    if mail_demo is not None and mail_server is not None:
+        print(mail_demo_line(mail_demo, mail_folder, nodes))
     print("attach a shell with: .venv/bin/python run_node.py --attach NAME; Ctrl-C stops all")
     while not stopping:
         time.sleep(0.5)
@@ -119,8 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     for node in reversed(nodes):
         _end(processes[node.name])
         print(f"node {node.name} stopped")
-    if sandbox is not None:
-        _end(sandbox)
+    for side in (sandbox, mail_server):
+        if side is not None:
+            _end(side)
     return 0
 
 

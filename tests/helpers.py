@@ -652,3 +652,48 @@ def sms_cluster(
     finally:
         nodes.stop_all()
         os.environ.pop(SMS_SECRET_ENV, None)
+
+
+# Mail: node processes with the mail role, sending to a loopback SMTP server (mail.sandbox).
+
+
+@contextmanager
+def mail_cluster(
+    folder: Path, smtp_port: int, send_at: str, names: Sequence[str] = ("mail-a", "mail-b")
+) -> Iterator[NodeProcesses]:
+    """Nodes ``names`` with the mail role only, on the test keyspace, started together (all
+    launched before any is waited for) and answering their shells; stopped afterwards. Their
+    digest is due daily at ``send_at`` ("HH:MM", UTC), from gather@example.org to
+    staff@example.org, through the SMTP server on 127.0.0.1:``smtp_port`` (no TLS, no login).
+    """
+    nodes = NodeProcesses(folder, list(names))
+
+    def roles(document: dict[str, Any]) -> None:
+        for name in names:
+            document["nodes"][name]["roles"] = ["mail"]
+        document["cassandra"]["keyspace"]["name"] = STORAGE_TEST_KEYSPACE
+        document["mail"] = {
+            "smtp": {"host": "127.0.0.1", "port": smtp_port, "security": "none"},
+            "sender": "gather@example.org",
+            "recipients": ["staff@example.org"],
+            "send_at": send_at,
+            "time_zone": "UTC",
+            "send_empty": True,
+            "timeout_s": 5,
+        }
+
+    edit_config(nodes, roles)
+    try:
+        for name in names:
+            nodes.start(name, wait=False)
+        waiting = list(names)
+
+        def answered() -> bool:
+            while waiting and nodes.shell(waiting[0], "tree").returncode == 0:
+                waiting.pop(0)
+            return not waiting
+
+        nodes.wait_until(answered, f"{', '.join(names)} to answer")
+        yield nodes
+    finally:
+        nodes.stop_all()
