@@ -3,9 +3,10 @@
 Two scans, each read in pages and folded as it goes, so memory grows with the number of
 senders and options in the period, never with the number of messages or registrations:
 
-- the SMS day buckets the period touches (``SmsMessages.since``): per sender, what its texts
-  did; the texts that need a person in full (up to ``max_listed``, the count of the rest);
-  the newest few of the others; opt-outs; texts Gather sent;
+- the SMS day buckets the period touches (``SmsMessages.rows_since``; a message is made only
+  of the rows the digest keeps): per sender, what its texts did; the texts that need a
+  person in full (up to ``max_listed``, the count of the rest); the newest few of the
+  others; opt-outs; texts Gather sent;
 - the sign-up ledger, the whole table (token order, ``report`` consistency): per option, the
   registrations made in the period by channel (and their seats), the cancellations and the
   promotions off the waitlist in it, and the option's seats now (its static columns). A
@@ -145,7 +146,7 @@ class Digest:
 def read(store: Store, period: Period, max_listed: int) -> Digest:
     """The digest of ``period``, read from ``store``."""
     digest = Digest(period=period)
-    _read_texts(digest, store.sms_messages.since(period.start, period.end), max_listed)
+    _read_texts(digest, store.sms_messages.rows_since(period.start, period.end), max_listed)
     options = _fold_ledger(
         store.db.stream(_LEDGER, op="report", page_size=1000), period.start, period.end
     )
@@ -154,30 +155,34 @@ def read(store: Store, period: Period, max_listed: int) -> Digest:
     return digest
 
 
-def _read_texts(digest: Digest, messages: Iterable[SmsMessage], max_listed: int) -> None:
+def _read_texts(digest: Digest, rows: Iterable[Row], max_listed: int) -> None:
+    """Fold the period's texts as read: a message is made only of the few rows kept."""
     senders: dict[str, SenderActivity] = {}
-    newest: deque[SmsMessage] = deque(maxlen=NEWEST)
+    needing: list[Row] = []
+    newest: deque[Row] = deque(maxlen=NEWEST)
     opted_out: set[str] = set()
-    for message in messages:
-        if message.direction != "in":
+    for row in rows:
+        if row["direction"] != "in":
             digest.texts_out += 1
             continue
         digest.texts_in += 1
-        sender = senders.get(message.from_number)
+        number, action = row["from_number"], row["action"] or "unknown"
+        sender = senders.get(number)
         if sender is None:
-            sender = senders[message.from_number] = SenderActivity(message.from_number)
+            sender = senders[number] = SenderActivity(number)
         sender.texts += 1
-        sender.actions[message.action or "unknown"] += 1
-        if message.action == "opted_out":
-            opted_out.add(message.from_number)
-        if message.action == "needs_person" and not message.handled:
-            if len(digest.needing_person) < max_listed:
-                digest.needing_person.append(message)
+        sender.actions[action] += 1
+        if action == "opted_out":
+            opted_out.add(number)
+        if action == "needs_person" and not row["handled"]:
+            if len(needing) < max_listed:
+                needing.append(row)
             else:
                 digest.more_needing_person += 1
         else:
-            newest.append(message)
-    digest.newest = list(reversed(newest))
+            newest.append(row)
+    digest.needing_person = [SmsMessage.of_row(row) for row in needing]
+    digest.newest = [SmsMessage.of_row(row) for row in reversed(newest)]
     digest.sender_count = len(senders)
     ranked = sorted(senders.values(), key=lambda s: (-s.actions["needs_person"], -s.texts))
     digest.senders = ranked[:TOP_SENDERS]
@@ -225,11 +230,8 @@ def _name(digest: Digest, store: Store) -> None:
     event start, then label."""
     event_ids = {option.event_id for option in digest.options if option.event_id is not None}
     events = {event.event_id: event for event in store.events.list() if event.event_id in event_ids}
-    options = store.events.options_of(events)
     digest.events = events
-    digest.labels = {
-        option.option_id: option.label for listed in options.values() for option in listed
-    }
+    digest.labels = store.events.labels_of(events)
     far = times.now().replace(year=9999)
     digest.options.sort(
         key=lambda option: (

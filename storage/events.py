@@ -264,10 +264,7 @@ class Events:
     def options_of(self, event_ids: Iterable[UUID]) -> dict[UUID, builtins.list[SignupOption]]:
         """The options of several events, as :meth:`options` gives them: every event's option
         rows read concurrently, then every option's seats."""
-        pending = [
-            (event_id, self._db.submit(_SELECT_OPTIONS, (event_id,))) for event_id in event_ids
-        ]
-        rows = {event_id: request.result() for event_id, request in pending}
+        rows = self._option_rows_of(event_ids)
         seats = self._registrations.seats_of(
             row["option_id"] for found in rows.values() for row in found
         )
@@ -282,6 +279,18 @@ class Events:
             )
             for event_id, found in rows.items()
         }
+
+    def labels_of(self, event_ids: Iterable[UUID]) -> dict[UUID, str]:
+        """The labels of several events' options, by option id (no seats read)."""
+        rows = self._option_rows_of(event_ids)
+        return {row["option_id"]: row["label"] for found in rows.values() for row in found}
+
+    def _option_rows_of(self, event_ids: Iterable[UUID]) -> dict[UUID, builtins.list[Row]]:
+        """Every event's option rows, read concurrently."""
+        pending = [
+            (event_id, self._db.submit(_SELECT_OPTIONS, (event_id,))) for event_id in event_ids
+        ]
+        return {event_id: request.result() for event_id, request in pending}
 
     def delete(self, event_id: UUID) -> ArchiveEntry:
         """Archive the event with its options and registrations, then delete them all.

@@ -79,6 +79,23 @@ class SmsMessage:
     reply: str | None = None
     handled: bool = False
 
+    @classmethod
+    def of_row(cls, row: Row) -> SmsMessage:
+        """The message of a row of ``sms_messages``."""
+        return cls(
+            message_id=row["at"],
+            at=times.of_uuid(row["at"]),
+            direction=row["direction"],
+            from_number=row["from_number"],
+            to_number=row["to_number"],
+            body=row["body"] or "",
+            provider_id=row["provider_id"],
+            node=row["node"],
+            action=row["action"],
+            reply=row["reply"],
+            handled=bool(row["handled"]),
+        )
+
     @property
     def member(self) -> str:
         """The member's number: the sender of a message in, the recipient of one out."""
@@ -228,19 +245,21 @@ class SmsMessages:
     def since(self, watermark: datetime, until: datetime | None = None) -> Iterator[SmsMessage]:
         """Messages after ``watermark`` up to and including ``until`` (default: now), oldest
         first. A job should scan up to a little before now, then make ``until`` its watermark."""
+        return map(SmsMessage.of_row, self.rows_since(watermark, until))
+
+    def rows_since(self, watermark: datetime, until: datetime | None = None) -> Iterator[Row]:
+        """:meth:`since`'s rows as read (:meth:`SmsMessage.of_row` makes one a message), for a
+        scan that folds many and keeps few."""
         lower = validate.moment("watermark", watermark)
         upper = times.now() if until is None else validate.moment("until", until)
         after = max_uuid_from_time(lower.timestamp())
         through = max_uuid_from_time(upper.timestamp())
         day: date = lower.date()
         while day <= upper.date():
-            yield from map(
-                _message,
-                self._db.stream(
-                    f"SELECT {_COLUMNS} FROM sms_messages WHERE day = ? AND at > ? AND at <= ?",
-                    (day, after, through),
-                    op="read",
-                ),
+            yield from self._db.stream(
+                f"SELECT {_COLUMNS} FROM sms_messages WHERE day = ? AND at > ? AND at <= ?",
+                (day, after, through),
+                op="read",
             )
             day += timedelta(days=1)
 
@@ -250,7 +269,7 @@ class SmsMessages:
             f"SELECT {_COLUMNS} FROM sms_messages WHERE day = ? ORDER BY at DESC LIMIT ?",
             (day, validate.integer("limit", limit, 1, 10_000)),
         )
-        return [_message(row) for row in rows]
+        return [SmsMessage.of_row(row) for row in rows]
 
     def of_number(self, phone: str, limit: int = 200) -> list[SmsMessage]:
         """The messages from and to ``phone`` (as stored), newest first, at most ``limit``."""
@@ -275,7 +294,7 @@ class SmsMessages:
                 op="read",
             ):
                 if row["action"] == "needs_person" and not row["handled"]:
-                    found.append(_message(row))
+                    found.append(SmsMessage.of_row(row))
         return sorted(found, key=lambda message: message.at, reverse=True)
 
     def _fetch(self, message_ids: Iterable[UUID]) -> Iterator[SmsMessage]:
@@ -290,26 +309,10 @@ class SmsMessages:
         for request in pending:
             rows = request.result()
             if rows:
-                yield _message(rows[0])
+                yield SmsMessage.of_row(rows[0])
 
 
 def with_reply(message: SmsMessage, action: str, reply: str | None) -> SmsMessage:
     """``message`` with what it did and the reply it got."""
     validate.choice("action", action, ACTIONS)
     return replace(message, action=action, reply=None if reply is None else stored_form(reply))
-
-
-def _message(row: Row) -> SmsMessage:
-    return SmsMessage(
-        message_id=row["at"],
-        at=times.of_uuid(row["at"]),
-        direction=row["direction"],
-        from_number=row["from_number"],
-        to_number=row["to_number"],
-        body=row["body"] or "",
-        provider_id=row["provider_id"],
-        node=row["node"],
-        action=row["action"],
-        reply=row["reply"],
-        handled=bool(row["handled"]),
-    )
