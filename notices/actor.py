@@ -10,6 +10,7 @@ Cassandra is logged and tried again at the next tick; a node not connected skips
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from typing import Any
 
 from actors.actor import GatherActor
@@ -21,7 +22,7 @@ from storage.errors import StorageError
 TICK_S = 1.0
 
 
-class NotifierActor(GatherActor):
+class NotifierActor(GatherActor, ABC):
     """Sends a channel's owed notices every :data:`TICK_S` seconds, and at once when nudged."""
 
     def __init__(self, context: NodeContext) -> None:
@@ -31,9 +32,9 @@ class NotifierActor(GatherActor):
         self._ticker: Ticker | None = None
         self._passed_at = 0.0
 
+    @abstractmethod
     def make_sender(self) -> Sender[Any]:
         """The sender of the channel, from the node's config (each subclass says how)."""
-        raise NotImplementedError
 
     def on_start(self) -> None:
         self.notifier = self.make_sender()

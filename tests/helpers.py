@@ -7,6 +7,7 @@ another. Waiting is done on conditions with timeouts, never by sleeping a fixed 
 
 from __future__ import annotations
 
+import dataclasses
 import http.cookiejar
 import os
 import re
@@ -31,7 +32,7 @@ import yaml
 
 from actors import DomainError, Failure, GatherActor, Reason
 from config import cluster as cluster_config
-from config.cluster import ClusterConfig, NodeConfig
+from config.cluster import ClusterConfig, MailConfig, NodeConfig
 from kiosk_ui.cache import AssetCache, KioskContent
 from node.context import NodeContext
 from node.logbuffer import LogBuffer
@@ -697,3 +698,27 @@ def mail_cluster(
         yield nodes
     finally:
         nodes.stop_all()
+
+
+def mail_config(
+    config: ClusterConfig, port: int, recipients: Sequence[str], send_empty: bool = True
+) -> ClusterConfig:
+    """``config`` with a mail section for the loopback SMTP server on ``port``, sending to
+    ``recipients``: the digest due daily an hour ago (UTC), so that a watermark older than
+    that makes one due now, and a watermark of now makes nothing due."""
+    slot = (datetime.now(UTC) - timedelta(hours=1)).time().replace(second=0, microsecond=0)
+    mail = MailConfig(
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        security="none",
+        user=None,
+        password=None,
+        sender="gather@example.org",
+        recipients=tuple(recipients),
+        send_at=slot,
+        time_zone="UTC",
+        send_empty=send_empty,
+        timeout_s=5.0,
+        max_listed=50,
+    )
+    return dataclasses.replace(config, mail=mail)

@@ -7,7 +7,6 @@ test's watermark, and the period ends just after them.
 
 from __future__ import annotations
 
-import dataclasses
 import secrets
 import threading
 import time as clock
@@ -18,13 +17,14 @@ from email.message import EmailMessage
 import pytest
 
 import signups
-from config.cluster import ClusterConfig, MailConfig
+from config.cluster import ClusterConfig
 from mail.mailer import Mailer, RunResult
 from mail.period import Period
 from mail.sandbox import MailSandbox
 from signups import Client
 from storage import times
 from storage.store import Store
+from tests import helpers
 from tests.helpers import make_event, new_phone
 
 RECIPIENTS = ("staff@example.org", "pastor@example.org")
@@ -37,24 +37,8 @@ def sandbox() -> Iterator[MailSandbox]:
 
 
 def mail_config(config: ClusterConfig, port: int, send_empty: bool = True) -> ClusterConfig:
-    """``config`` with a mail section for the loopback server on ``port``: the digest due
-    daily an hour ago (UTC), so that a watermark older than that makes one due now."""
-    slot = (datetime.now(UTC) - timedelta(hours=1)).time().replace(second=0, microsecond=0)
-    mail = MailConfig(
-        smtp_host="127.0.0.1",
-        smtp_port=port,
-        security="none",
-        user=None,
-        password=None,
-        sender="gather@example.org",
-        recipients=RECIPIENTS,
-        send_at=slot,
-        time_zone="UTC",
-        send_empty=send_empty,
-        timeout_s=5.0,
-        max_listed=50,
-    )
-    return dataclasses.replace(config, mail=mail)
+    """``config`` with a mail section for the loopback server on ``port`` (tests.helpers)."""
+    return helpers.mail_config(config, port, RECIPIENTS, send_empty)
 
 
 def new_job() -> str:

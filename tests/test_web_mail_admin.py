@@ -15,14 +15,13 @@ import dataclasses
 import re
 import secrets
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 from tornado.escape import xhtml_escape as escape
 
-from config.cluster import ClusterConfig, MailConfig, NodeConfig
+from config.cluster import ClusterConfig, NodeConfig
 from mail import actor, mailer
 from mail.sandbox import MailSandbox
 from node.context import NodeContext
@@ -31,6 +30,7 @@ from node.services import LinkActor
 from storage import times
 from storage.store import Store
 from supervision import ChildSpec, Supervisor
+from tests import helpers
 from tests.helpers import (
     SMS_NUMBER,
     Browser,
@@ -57,24 +57,9 @@ class MailSite:
 
 def mail_config(config: ClusterConfig, port: int, nodes: dict[str, NodeConfig]) -> ClusterConfig:
     """``config`` with only ``nodes`` and a mail section for the loopback SMTP server on
-    ``port``: the digest due daily an hour ago (UTC), so that a watermark of now makes
-    nothing due."""
-    slot = (datetime.now(UTC) - timedelta(hours=1)).time().replace(second=0, microsecond=0)
-    mail = MailConfig(
-        smtp_host="127.0.0.1",
-        smtp_port=port,
-        security="none",
-        user=None,
-        password=None,
-        sender="gather@example.org",
-        recipients=RECIPIENTS,
-        send_at=slot,
-        time_zone="UTC",
-        send_empty=True,
-        timeout_s=5.0,
-        max_listed=50,
-    )
-    return dataclasses.replace(config, mail=mail, nodes=nodes)
+    ``port`` (tests.helpers: the digest due daily an hour ago, so that a watermark of now
+    makes nothing due)."""
+    return dataclasses.replace(helpers.mail_config(config, port, RECIPIENTS), nodes=nodes)
 
 
 def node(name: str, *roles: str) -> NodeConfig:
