@@ -273,6 +273,8 @@ class MailConfig:
     """How long one SMTP exchange (connecting, each command) may take."""
     max_listed: int
     """Messages that need a person listed in full in one digest; more are counted only."""
+    remind_at: time = time(9, 0)
+    """When members' reminders are owed on the day before an event, on the event's clock."""
 
 
 @dataclass(frozen=True)
@@ -441,6 +443,7 @@ def _parse_mail(
         "send_empty",
         "timeout_s",
         "max_listed",
+        "remind_at",
     )
     smtp = section.section("smtp")
     smtp.only("host", "port", "security")
@@ -476,7 +479,9 @@ def _parse_mail(
             raise ConfigError(
                 f"{section.where('recipients')}[{i}]: {address!r} is already listed at [{first}]"
             )
-    send_at = section.text("send_at", pattern=_CLOCK, form='a 24-hour time "HH:MM" like "07:00"')
+    clock = 'a 24-hour time "HH:MM" like "07:00"'
+    send_at = section.text("send_at", pattern=_CLOCK, form=clock)
+    remind_at = section.text("remind_at", False, pattern=_CLOCK, form=clock) or "09:00"
     zone = site.time_zone
     if section.value("time_zone", required=False) is not None:
         zone = _time_zone(section)
@@ -493,6 +498,7 @@ def _parse_mail(
         send_empty=section.boolean("send_empty"),
         timeout_s=section.number("timeout_s", 1.0, 300.0, default=MAIL_TIMEOUT_S),
         max_listed=section.integer("max_listed", 1, 1000, default=MAIL_MAX_LISTED),
+        remind_at=time.fromisoformat(remind_at),
     )
 
 

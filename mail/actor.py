@@ -4,11 +4,14 @@
 
     mail               one_for_one, at most 5 restarts in 30 s
     ├── mailer         MailerActor: the digest, checked every CHECK_S by its schedule
+    ├── reminders      RemindersActor (mail.reminders): owes the reminders due the day before
+    │                  each event, finishes announcements a dead node left, every 30 s
     └── notifier       MailNotifier: sends the e-mails owed to members (codes, codes sent
-                       again, promotions), every second (mail.notices, notices.sender)
+                       again, promotions, reminders, changed and cancelled events), every
+                       second (mail.notices, notices.sender)
 
-one_for_one: the two share nothing but Cassandra and the SMTP server, so a crash of one
-leaves the other alone.
+one_for_one: the three share nothing but Cassandra and the SMTP server, so a crash of one
+leaves the others alone.
 
 The mailer keeps a ``schedule.Scheduler`` (the product's scheduler) whose one job checks
 every :data:`CHECK_S` seconds whether a digest is due: the daily slot at ``mail.send_at`` in
@@ -41,6 +44,7 @@ from actors.actor import GatherActor
 from actors.ticker import Ticker
 from mail import notices
 from mail.mailer import Mailer, RunResult
+from mail.reminders import RemindersActor
 from node.context import NodeContext
 from notices.actor import NotifierActor
 from notices.sender import Sender
@@ -159,5 +163,6 @@ def children(context: NodeContext) -> list[ChildSpec]:
     """The mail role supervisor's children."""
     return [
         ChildSpec("mailer", MailerActor, kwargs={"context": context}),
+        ChildSpec("reminders", RemindersActor, kwargs={"context": context}),
         ChildSpec("notifier", MailNotifier, kwargs={"context": context}),
     ]

@@ -1,6 +1,7 @@
 """Sending the e-mails owed to members (:mod:`storage.notices`, channel ``email``): the
-reference code after a sign-up on the website or a kiosk, the code sent again on request, and
-"a seat opened up" after a promotion off the waitlist.
+reference code after a sign-up on the website or a kiosk, the code sent again on request,
+"a seat opened up" after a promotion off the waitlist, and what :mod:`notices.announcer`
+owes: the reminder the day before, the event's new time or place, the event cancelled.
 
 The pass (claim, work out, send, settle or retry, at least once) is :mod:`notices.sender`'s;
 this is its e-mail channel. Each notice is one message from ``mail.sender`` to the contact
@@ -38,6 +39,7 @@ from notices.sender import About, Channel, Sender
 from storage import times
 from storage.events import Event
 from storage.notices import Notice
+from storage.registrations import Registration
 from storage.store import Store
 
 _ADDRESS = re.compile(r"[^\s<>]+@[^\s<>]+")
@@ -77,30 +79,22 @@ class EmailChannel(Channel[EmailMessage]):
         self._site = site
 
     def render(self, notice: Notice, about: About | None) -> EmailMessage | None:
-        """The message of a code, a code sent again or a promotion; None for a notice with a
-        body of its own (SMS replies: none is owed to an address)."""
+        """The message of a notice about a registration; None for a notice with a body of its
+        own (SMS replies: none is owed to an address)."""
         if about is None:
             return None
         registration, event = about.registration, about.event
-        party = f" (a party of {registration.party_size})" if registration.party_size > 1 else ""
-        where = f" at {event.location}" if event.location else ""
-        if notice.kind == "promoted":
-            subject = f"A seat opened up: {event.title}"
-            news = f"A seat opened up: you are now confirmed{party} for {event.title}"
-        else:
-            subject = f"Your sign-up code for {event.title}"
-            status = "on the waitlist" if registration.status == "waitlisted" else "signed up"
-            news = f"You are {status}{party} for {event.title}"
-        paragraphs = [
-            Paragraph(f"Hello {registration.name},"),
-            Paragraph(f"{news}, on {when(event)}{where}."),
-            Paragraph(f"Your reference code: {registration.ref}"),
-            Paragraph(
-                "To cancel, give this code and this e-mail address on the cancellation page:",
-                f"{self._site.public_url}/cancel?ref={registration.ref}",
-            ),
-            Paragraph(f"{self._site.name}. Questions? {self._site.contact}"),
-        ]
+        subject, news = _news(notice.kind, registration, event)
+        paragraphs = [Paragraph(f"Hello {registration.name},"), Paragraph(news)]
+        if notice.kind != "cancelled":
+            paragraphs += [
+                Paragraph(f"Your reference code: {registration.ref}"),
+                Paragraph(
+                    "To cancel, give this code and this e-mail address on the cancellation page:",
+                    f"{self._site.public_url}/cancel?ref={registration.ref}",
+                ),
+            ]
+        paragraphs.append(Paragraph(f"{self._site.name}. Questions? {self._site.contact}"))
         return smtp.new_message(
             sender=self._sender,
             recipients=[notice.contact],
@@ -132,6 +126,33 @@ class EmailChannel(Channel[EmailMessage]):
 def notifier(mail: MailConfig, site: SiteConfig, node: str) -> Sender[EmailMessage]:
     """The sender of the cluster's owed ``email`` notices, as node ``node``."""
     return Sender(EmailChannel(mail, site), node)
+
+
+def _news(kind: str, registration: Registration, event: Event) -> tuple[str, str]:
+    """The subject and the news of a notice of ``kind`` about the registration."""
+    party = f" (a party of {registration.party_size})" if registration.party_size > 1 else ""
+    where = f" at {event.location}" if event.location else ""
+    title, on = event.title, f"on {when(event)}{where}"
+    status = "on the waitlist" if registration.status == "waitlisted" else "signed up"
+    if kind == "promoted":
+        return (
+            f"A seat opened up: {title}",
+            f"A seat opened up: you are now confirmed{party} for {title}, {on}.",
+        )
+    if kind == "reminder":
+        return f"Reminder: {title}", f"A reminder: you are signed up{party} for {title}, {on}."
+    if kind == "changed":
+        return (
+            f"Changed: {title}",
+            f"{title} has changed: it is now {on}. You are still {status}{party}.",
+        )
+    if kind == "cancelled":
+        return (
+            f"Cancelled: {title}",
+            f"We are sorry: {title}, {on}, is cancelled. Your sign-up {registration.ref} is void;"
+            " there is nothing you need to do.",
+        )
+    return f"Your sign-up code for {title}", f"You are {status}{party} for {title}, {on}."
 
 
 def _text(paragraph: Paragraph) -> str:

@@ -25,6 +25,13 @@ never will, and the notice is put back for :data:`PROMOTION_GRACE_S`, then dropp
 a registration cancelled meanwhile is dropped too. A ``reply`` carries its own body and is
 about no registration.
 
+The notices of :mod:`notices.announcer`: a ``reminder`` goes out only to a registration still
+confirmed, for an event not cancelled, not started, and still starting on the day the reminder
+was owed for; a ``changed`` or ``cancelled`` one is sent from the snapshot it was owed with
+(the event may be deleted by then), unless the registration was cancelled since, or (for a
+change) the event was cancelled or deleted since. The watermark does not pass the day of an
+announcement still owing (its notices are owed on the day it began).
+
 Blocking; one pass at a time (the notifier actor's thread).
 """
 
@@ -38,12 +45,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import ClassVar, Generic, TypeVar
 
+from notices.announcer import start_day
 from notices.outcome import SendKind, SendOutcome
 from storage import times
 from storage.errors import NotFound
 from storage.events import Event
-from storage.notices import Notice
+from storage.notices import SNAPSHOT_KINDS, Notice
 from storage.registrations import Registration
+from storage.snapshots import unpack
 from storage.store import Store
 
 C = TypeVar("C")
@@ -146,6 +155,9 @@ class Sender(Generic[C]):
         """Move the watermark to the oldest day that still holds an unsettled notice."""
         settled_until = (now - SETTLE_MARGIN).date()
         until = min(oldest_open or settled_until, settled_until)
+        if until > since:  # not past an announcement still owing: it owes on its own day
+            owing = [a.owed_at.date() for a in store.announcements.unfinished()]
+            until = min([until, *owing])
         if until > since:
             moment = datetime.combine(until, datetime.min.time(), now.tzinfo)
             store.watermarks.advance(self.watermark_job, moment)
@@ -172,9 +184,17 @@ class Sender(Generic[C]):
         """The content to send, or None when the notice was settled or released instead."""
         if notice.kind == "reply":
             return self._rendered(store, notice, None)
+        if notice.kind in SNAPSHOT_KINDS:
+            return self._announced(store, notice)
         assert notice.option_id is not None and notice.number is not None
         registration = store.registrations.numbered(notice.option_id, notice.number)
         about = About(registration, store.events.get(registration.event_id))
+        if notice.kind == "reminder":
+            why_not = _why_no_reminder(notice, about)
+            if why_not is not None:
+                self._skip(store, notice, why_not)
+                return None
+            return self._rendered(store, notice, about)
         if notice.kind != "promoted":
             if registration.status == "cancelled":
                 self._skip(store, notice, "cancelled before it was sent")
@@ -188,6 +208,27 @@ class Sender(Generic[C]):
             return None
         self._skip(store, notice, "the promotion did not apply")
         return None
+
+    def _announced(self, store: Store, notice: Notice) -> C | None:
+        """A change's or a cancellation's content, from the snapshot it was owed with; the
+        registration cancelled since, or (for a change) the event deleted or cancelled since,
+        is not told."""
+        assert notice.body is not None
+        registration, event = unpack(notice.body)
+        why_not = None
+        try:
+            now = store.registrations.numbered(registration.option_id, registration.number)
+            if now.status == "cancelled":
+                why_not = "the registration was cancelled since"
+            elif notice.kind == "changed" and store.events.get(event.event_id).cancelled:
+                why_not = "the event was cancelled since"
+        except NotFound:  # deleted since, its ledger purged
+            if notice.kind == "changed":
+                why_not = "the event was deleted since"
+        if why_not is not None:
+            self._skip(store, notice, why_not)
+            return None
+        return self._rendered(store, notice, About(registration, event))
 
     def _rendered(self, store: Store, notice: Notice, about: About | None) -> C | None:
         """The channel's content for the notice; a notice it does not send is skipped."""
@@ -223,3 +264,18 @@ class Sender(Generic[C]):
             wait = min(BACKOFF_S[1], BACKOFF_S[0] * 2**notice.attempts) * random.uniform(0.8, 1.2)
             log.info("a %s %s will be tried again in %.0f s (%s)", notice.kind, noun, wait, detail)
             notices.retry_later(notice, times.now() + timedelta(seconds=wait), detail)
+
+
+def _why_no_reminder(notice: Notice, about: About) -> str | None:
+    """Why a reminder may not go out now (None: it may): only a confirmed registration of an
+    event still on, on the day the reminder was owed for, is reminded."""
+    registration, event = about.registration, about.event
+    if registration.status != "confirmed":
+        return f"the registration is {registration.status}"
+    if event.cancelled:
+        return "the event was cancelled"
+    if event.starts_at <= times.now():
+        return "the event has started"
+    if f":{start_day(event)}:" not in notice.key:
+        return "the event moved to another day"
+    return None

@@ -1,4 +1,5 @@
-"""Sending the texts owed to members (:mod:`storage.notices`): codes, promotions, API replies.
+"""Sending the texts owed to members (:mod:`storage.notices`): codes, promotions, reminders,
+changed and cancelled events, API replies.
 
 The pass (claim, work out, send, settle or retry, at least once) is :mod:`notices.sender`'s;
 this is its SMS channel. A text goes through the provider's API:
@@ -22,19 +23,29 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from config.cluster import SiteConfig
 from notices.sender import About, Channel, Sender
 from sms import replies
 from sms.providers import Provider, SendKind, SendOutcome
+from storage.events import Event
 from storage.notices import Notice
+from storage.registrations import Registration
 from storage.store import Store
 
 T = TypeVar("T")
 
 SEND_TIMEOUT_S = 10.0
+NOTICE_WORDS: dict[str, Callable[[Registration, Event, SiteConfig], str]] = {
+    "promoted": replies.promoted_notice,
+    "reminder": replies.reminder_notice,
+    "changed": replies.changed_notice,
+    "cancelled": replies.cancelled_notice,
+}
+"""The words of each kind of notice about a registration; the others (a code, a code sent
+again) are :func:`sms.replies.code_notice`'s."""
 
 
 class SmsChannel(Channel[str]):
@@ -68,12 +79,11 @@ class SmsChannel(Channel[str]):
         return None
 
     def render(self, notice: Notice, about: About | None) -> str:
-        """The text: a reply's own, or a code's or a promotion's (:mod:`sms.replies`)."""
+        """The text: a reply's own, or the notice's words (:mod:`sms.replies`)."""
         if about is None:
             return notice.body or ""
-        if notice.kind == "promoted":
-            return replies.promoted_notice(about.registration, about.event, self._site)
-        return replies.code_notice(about.registration, about.event, self._site)
+        words = NOTICE_WORDS.get(notice.kind, replies.code_notice)
+        return words(about.registration, about.event, self._site)
 
     def send(self, notice: Notice, content: str) -> SendOutcome:
         """Send the text through the provider's API."""
@@ -91,7 +101,7 @@ class SmsChannel(Channel[str]):
             notice.contact,
             content,
             outcome.provider_id,
-            action=notice.kind,
+            action="event_cancelled" if notice.kind == "cancelled" else notice.kind,
         )
         store.sms_messages.write(message)
 

@@ -155,3 +155,44 @@ def promoted_notice(registration: Registration, event: Event, site: SiteConfig) 
         f"{site.name}: a seat opened up. You're confirmed for {_title(event)} {when(event)}. "
         f"Code {registration.ref}. To cancel text CANCEL {registration.ref}"
     )
+
+
+def first_fitting(*texts: str) -> str:
+    """The first of ``texts`` that fits one segment, or the last one, shortened."""
+    for text in texts:
+        if fits_one(text):
+            return text
+    return shorten(texts[-1])
+
+
+def _with_place(head: str, event: Event, tail: str) -> str:
+    """``head``, the event's place when it fits, then ``tail``."""
+    bare = f"{head}. {tail}"
+    return first_fitting(f"{head} at {event.location}. {tail}", bare) if event.location else bare
+
+
+def reminder_notice(registration: Registration, event: Event, site: SiteConfig) -> str:
+    """The text the day before the event, to a confirmed registration."""
+    return _with_place(
+        f"{site.name} reminder: {_title(event)}, {when(event)}",
+        event,
+        f"Can't come? Text CANCEL {registration.ref}",
+    )
+
+
+def changed_notice(registration: Registration, event: Event, site: SiteConfig) -> str:
+    """The text telling a registration of the event's new time or place."""
+    return _with_place(
+        f"{site.name}: {_title(event)} has changed. Now {when(event)}",
+        event,
+        f"Can't come? Text CANCEL {registration.ref}",
+    )
+
+
+def cancelled_notice(registration: Registration, event: Event, site: SiteConfig) -> str:
+    """The text telling a registration the event was cancelled."""
+    news = (
+        f"{site.name}: sorry, {_title(event)} on {when(event)} is cancelled. "
+        f"Sign-up {registration.ref} is void."
+    )
+    return first_fitting(f"{news} Questions? {site.contact}", news)

@@ -5,7 +5,9 @@ code; ``event_codes`` makes a short code belong to one event (claimed with a lig
 transaction). Options are listed in ``event_options`` (label, position); their seats live in
 the sign-up ledger of :mod:`storage.registrations`, which is the authority on capacity, waitlist
 and whether sign-ups are open. Deleting an event archives it with its options and registrations
-first; an archive can be restored.
+first; an archive can be restored. Cancelling an event (:meth:`Events.cancel`) is not deleting
+it: it stays, closed for good and shown as cancelled, and :mod:`notices.announcer` tells its
+registrants.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import builtins
 import itertools
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -32,7 +34,7 @@ MAX_POSITION = 1000
 ORPHAN_CODE_AGE = timedelta(minutes=5)
 _EVENT_COLUMNS = (
     "event_id, title, description, icon_asset, background_asset, starts_at, ends_at, "
-    "time_zone, location, short_code, is_open, created_at, updated_at"
+    "time_zone, location, short_code, is_open, created_at, updated_at, cancelled_at"
 )
 
 
@@ -61,6 +63,13 @@ class Event:
     is_open: bool
     created_at: datetime
     updated_at: datetime
+    cancelled_at: datetime | None = None
+    """When staff cancelled it (:meth:`Events.cancel`): closed for good, its registrants told."""
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether staff cancelled it."""
+        return self.cancelled_at is not None
 
 
 @dataclass(frozen=True)
@@ -163,18 +172,8 @@ class Events:
 
     def update(self, event_id: UUID, **changes: Any) -> Event:
         """Change any of the fields given to :meth:`create` except ``is_open``."""
-        unknown = set(changes) - set(_FIELDS)
-        if unknown:
-            raise ValidationError(sorted(unknown)[0], "is not a field of an event")
         event = self.get(event_id)
-        fields = _validated({name: getattr(event, name) for name in _FIELDS} | changes)
-        updated = Event(
-            event_id=event.event_id,
-            is_open=event.is_open,
-            created_at=event.created_at,
-            updated_at=times.now(),
-            **fields,
-        )
+        updated = changed(event, changes)
         code_changed = updated.short_code != event.short_code
         if code_changed:
             self._claim_code(updated.short_code, event_id)
@@ -193,8 +192,11 @@ class Events:
         return updated
 
     def set_open(self, event_id: UUID, is_open: bool) -> Event:
-        """Open or close the event for sign-ups (every option follows)."""
+        """Open or close the event for sign-ups (every option follows); a cancelled event
+        cannot be opened again (:class:`Conflict`)."""
         event = self.get(event_id)
+        if is_open and event.cancelled:
+            raise Conflict("the event was cancelled; it cannot be opened for sign-ups again")
         for option_id in self._option_ids(event_id):
             self._registrations.configure(option_id, is_open=bool(is_open))
         self._db.execute(
@@ -203,6 +205,25 @@ class Events:
             op="write",
         )
         return self.get(event.event_id)
+
+    def cancel(self, event_id: UUID, at: datetime) -> Event:
+        """Cancel the event as of ``at``: sign-ups closed for good, the event kept and shown as
+        cancelled. Cancelling it again keeps the first moment. Whom to tell is
+        :mod:`notices.announcer`'s business."""
+        event = self.set_open(event_id, False)
+        if event.cancelled:
+            return event
+        applied = self._db.execute(
+            "UPDATE events SET cancelled_at = ?, updated_at = ? WHERE event_id = ? "
+            "IF cancelled_at = null",
+            (validate.moment("at", at), times.now(), event_id),
+            op="signup",
+        )[0]["[applied]"]
+        if not applied and not self._db.execute(
+            "SELECT event_id FROM events WHERE event_id = ?", (event_id,)
+        ):
+            raise NotFound("event", event_id)
+        return self.get(event_id)
 
     def add_option(
         self,
@@ -344,7 +365,7 @@ class Events:
 
     def _write(self, event: Event) -> None:
         self._db.execute(
-            f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES ({', '.join('?' * 13)})",
+            f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES ({', '.join('?' * 14)})",
             tuple(getattr(event, column.strip()) for column in _EVENT_COLUMNS.split(",")),
             op="write",
         )
@@ -399,6 +420,16 @@ class Events:
         )
 
 
+def changed(event: Event, changes: dict[str, Any]) -> Event:
+    """``event`` with ``changes`` (fields given to :meth:`Events.create` but ``is_open``),
+    checked as :meth:`Events.update` checks them, updated now; nothing is written."""
+    unknown = set(changes) - set(_FIELDS)
+    if unknown:
+        raise ValidationError(sorted(unknown)[0], "is not a field of an event")
+    fields = _validated({name: getattr(event, name) for name in _FIELDS} | changes)
+    return replace(event, updated_at=times.now(), **fields)
+
+
 def _validated(fields: dict[str, Any]) -> dict[str, Any]:
     clean = {name: _FIELDS[name](value) for name, value in fields.items()}
     if clean["ends_at"] < clean["starts_at"]:
@@ -421,4 +452,5 @@ def _event(row: Row) -> Event:
         is_open=bool(row["is_open"]),
         created_at=times.utc(row["created_at"]),
         updated_at=times.utc(row["updated_at"]),
+        cancelled_at=times.utc(row.get("cancelled_at")),
     )

@@ -18,7 +18,8 @@ claimed again: delivery is at least once (docs/sms.md says why).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from uuid import UUID
@@ -27,9 +28,15 @@ from storage import times, validate
 from storage.flow import Query
 from storage.session import Database, Row
 
-KINDS = ("code", "again", "promoted", "reply")
+KINDS = ("code", "again", "promoted", "reply", "reminder", "changed", "cancelled")
 """``code``: the reference code after a sign-up; ``again``: the code sent again on request;
-``promoted``: a seat off the waitlist; ``reply``: the answer to a text, through the API."""
+``promoted``: a seat off the waitlist; ``reply``: the answer to a text, through the API;
+``reminder``: the day before the event; ``changed``: the event has a new time or place;
+``cancelled``: staff cancelled the event (the last three owed by :mod:`notices.announcer`)."""
+SNAPSHOT_KINDS = ("changed", "cancelled")
+"""Kinds whose body is a :func:`storage.snapshots.snapshot` of the registration and the event
+as announced: it is sent as it was owed, even when the event was deleted (and its ledger
+purged) since."""
 CHANNELS = ("sms", "email")
 SETTLED = ("sent", "opted_out", "skipped", "failed")
 CLAIM_S = 120.0
@@ -132,6 +139,15 @@ class Notices:
             kind, key, contact, ref=ref, option_id=option_id, number=number, body=body, now=now
         )
         self._db.execute(query.cql, query.params, op=query.op)
+
+    def owe_all(self, queries: Iterable[Query], window: int = 64) -> int:
+        """Run :meth:`owing`'s writes, ``window`` at a time; how many there were."""
+        count, pending = 0, iter(queries)
+        while batch := list(itertools.islice(pending, window)):
+            for request in [self._db.submit(q.cql, q.params, op=q.op) for q in batch]:
+                request.result()
+            count += len(batch)
+        return count
 
     def unsettled(self, channel: str, since: date, until: date | None = None) -> Iterator[Notice]:
         """The channel's notices owed from day ``since`` to ``until`` (default: today) that

@@ -42,9 +42,13 @@ ACTIONS = (
     "code",
     "again",
     "promoted",
+    "reminder",
+    "changed",
+    "event_cancelled",
 )
 """What a message did. In: the conversation's outcome (``ignored``: from an opted-out number;
-``needs_person``: not understood). Out: what it was (a ``reply``, or a notice's kind)."""
+``needs_person``: not understood). Out: what it was (a ``reply``, or a notice's kind, a
+cancelled event's being ``event_cancelled``: ``cancelled`` is a member's own cancellation)."""
 MAX_BODY = 1600
 """The longest text a provider delivers (and the conversation reads as a command)."""
 MAX_STORED = 8000

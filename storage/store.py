@@ -7,6 +7,7 @@ from pathlib import Path
 from config.cluster import ClusterConfig
 from storage.admin_sessions import AdminSessions
 from storage.admins import AdminUsers
+from storage.announcements import Announcements
 from storage.archive import Archive
 from storage.assets import Assets
 from storage.digests import DigestLog
@@ -51,6 +52,7 @@ class Store:
         self.watermarks = JobWatermarks(self.db)
         self.job_claims = JobClaims(self.db)
         self.digests = DigestLog(self.db)
+        self.announcements = Announcements(self.db)
         self.admins = AdminUsers(self.db)
         self.admin_sessions = AdminSessions(self.db, self.admins)
         self.failed_attempts = FailedAttempts(self.db)

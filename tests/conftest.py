@@ -5,14 +5,19 @@ A test that needs Cassandra and cannot get it fails with the reason; nothing is 
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from collections.abc import Iterator
+from email.message import EmailMessage
 
 import pytest
 
 from config import cluster as cluster_config
 from config.cluster import ClusterConfig
 from devcluster import LocalCluster, LocalClusterError
+from mail import notices as mail_notices
+from mail.sandbox import MailSandbox
+from notices.sender import Sender
 from storage import migrate as storage_migrate
 from storage.errors import StorageError
 from storage.session import Database
@@ -97,3 +102,36 @@ def admin_login(store: Store) -> tuple[str, str]:
     password = secrets.token_urlsafe(16)
     store.admins.create(username, password)
     return username, password
+
+
+# --- mail (issue 15): a real SMTP server on loopback, and the e-mail notices' sender ---
+
+
+@pytest.fixture(scope="module")
+def mail_sandbox() -> Iterator[MailSandbox]:
+    """A loopback SMTP server that keeps what it takes (:class:`mail.sandbox.MailSandbox`)."""
+    with MailSandbox() as running:
+        yield running
+
+
+@pytest.fixture
+def email_sender(
+    config: ClusterConfig, store: Store, mail_sandbox: MailSandbox
+) -> Iterator[Sender[EmailMessage]]:
+    """The ``email`` notices' sender (:func:`mail.notices.notifier`) on ``mail_sandbox``, as a
+    node of its own, having sent first what other tests left owed."""
+    assert config.mail is not None
+    mail = dataclasses.replace(
+        config.mail,
+        smtp_host=mail_sandbox.host,
+        smtp_port=mail_sandbox.port,
+        security="none",
+        user=None,
+        password=None,
+        timeout_s=5.0,
+    )
+    running = mail_notices.notifier(mail, config.site, f"mail-{secrets.token_hex(3)}")
+    while running.run_pass(store):
+        pass
+    yield running
+    running.close()

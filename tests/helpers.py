@@ -25,15 +25,18 @@ import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+import signups
 from actors import DomainError, Failure, GatherActor, Reason
 from config import cluster as cluster_config
 from config.cluster import ClusterConfig, MailConfig, NodeConfig
 from kiosk_ui.cache import AssetCache, KioskContent
+from mail.sandbox import MailSandbox
 from node.context import NodeContext
 from node.logbuffer import LogBuffer
 from storage.errors import FullError, Throttled, ValidationError
@@ -241,6 +244,27 @@ def make_event(
         short_code=code,
     )
     return event, store.events.add_option(event.event_id, "Main", capacity, waitlist)
+
+
+def new_address(prefix: str = "m") -> str:
+    """An e-mail address no other test (or earlier run) uses."""
+    return f"{prefix}-{secrets.token_hex(4)}@example.org"
+
+
+def web_sign_up(store: Store, option: SignupOption, contact: str, name: str = "Iris") -> str:
+    """A sign-up on the website (from a documentation address); its reference code."""
+    client = signups.Client.web("198.51.100.7")
+    result = signups.sign_up(store, client, option.option_id, name, contact, key=signups.new_key())
+    return result.registration.ref
+
+
+def mails_to(sandbox: MailSandbox, contact: str, subject: str = "") -> list[EmailMessage]:
+    """What ``sandbox`` took for ``contact`` whose subject starts with ``subject``, in order."""
+    return [
+        mail.message
+        for mail in sandbox.received
+        if contact in mail.rcpt_tos and str(mail.message["Subject"]).startswith(subject)
+    ]
 
 
 def new_phone() -> str:
