@@ -689,8 +689,9 @@ def mail_cluster(
     """Nodes ``names`` with the mail role only, on the test keyspace, started together (all
     launched before any is waited for) and answering their shells; stopped afterwards. Their
     digest is due daily at ``send_at`` ("HH:MM", UTC), from gather@example.org to
-    staff@example.org, through the SMTP server on 127.0.0.1:``smtp_port`` (no TLS, no login).
-    """
+    staff@example.org, through the SMTP server on 127.0.0.1:``smtp_port`` (no TLS, no login);
+    reminders are owed from midnight the day before an event (every test event starts
+    tomorrow, :func:`make_event`)."""
     nodes = NodeProcesses(folder, list(names))
 
     def roles(document: dict[str, Any]) -> None:
@@ -705,6 +706,7 @@ def mail_cluster(
             "time_zone": "UTC",
             "send_empty": True,
             "timeout_s": 5,
+            "remind_at": "00:00",
         }
 
     edit_config(nodes, roles)

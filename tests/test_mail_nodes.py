@@ -1,8 +1,8 @@
 """The mail role in real node processes: two mail nodes on the real Cassandra cluster send one
-digest per period between them, and a mailer crashed from the shell is restarted by its
-supervisor and sends the next one, once. The SMTP server is a real one on loopback
-(:class:`mail.sandbox.MailSandbox`), in this process; it also takes the e-mails the nodes'
-notifiers owe members of the test keyspace, which these tests leave aside.
+digest per period between them and one reminder per confirmed member, and a mailer crashed
+from the shell is restarted by its supervisor and sends the next one, once. The SMTP server is
+a real one on loopback (:class:`mail.sandbox.MailSandbox`), in this process; it also takes the
+e-mails the nodes' notifiers owe members of the test keyspace, which these tests leave aside.
 
 The nodes' digest is job ``digest`` of the test keyspace, whose watermark only moves forward
 and outlives each run; :func:`one_digest_due` picks the daily slot (``mail.send_at``) and
@@ -20,14 +20,25 @@ from typing import Any
 
 import pytest
 
+import signups
 from mail.mailer import JOB
 from mail.sandbox import MailSandbox, Received
+from notices.announcer import start_day
 from storage import times
+from storage.announcements import key_of
 from storage.digests import DigestRun
 from storage.store import Store
-from tests.helpers import NodeProcesses, mail_cluster
+from tests.helpers import (
+    NodeProcesses,
+    mail_cluster,
+    mails_to,
+    make_event,
+    new_address,
+    web_sign_up,
+)
 
 MAILER = "root/mail/mailer"
+REMINDERS = "root/mail/reminders"
 NODES = ("mail-a", "mail-b")
 QUIET_S = 5.0
 """How long no further digest may come once the one due has."""
@@ -36,6 +47,9 @@ FIRST_S = 45.0
 not connected yet when they started: 30 s)."""
 SETTLE_S = 0.5
 """How long after a slot the nodes may find it passed (their clocks are this machine's)."""
+REMINDER_S = 120.0
+"""How long an event's reminders may take: the nodes' next check (every 30 s), the fan-out
+of every other test event's due then too, and the e-mails."""
 LONGEST_WAIT_S = 75.0
 """The longest wait for a slot after the watermark (a minute at most, the slots being whole
 minutes); a longer one means the watermark is in the future."""
@@ -162,3 +176,32 @@ def test_a_mailer_crashed_from_the_shell_comes_back_and_sends_the_next_digest_on
     runs = runs_since(store, started)
     assert (runs[-1].message_id, runs[-1].node) == (result["message_id"], "mail-a")
     assert store.watermarks.get(JOB) == runs[-1].covers_to
+
+
+def test_two_mail_nodes_remind_each_confirmed_member_once(
+    cluster: tuple[NodeProcesses, datetime, datetime],
+    sandbox: MailSandbox,
+    store: Store,
+    short_code: str,
+) -> None:
+    nodes, _, _ = cluster
+    event, option = make_event(store, short_code, capacity=2)
+    members = [new_address("r") for _ in range(3)]
+    refs = [web_sign_up(store, option, member) for member in members]
+    signups.cancel(store, signups.Client.web("198.51.100.7"), refs[2], members[2])
+    key = key_of("reminder", event.event_id, start_day(event).isoformat())
+    NodeProcesses.wait_until(
+        lambda: all(mails_to(sandbox, member, "Reminder:") for member in members[:2]),
+        "a reminder to each confirmed member",
+        REMINDER_S,
+    )
+    for node in NODES:  # one more check each: nothing more is owed
+        assert ast.literal_eval(nodes.output(node, f"ask {REMINDERS} check")) == 0
+    time.sleep(QUIET_S)
+    for member, ref in zip(members[:2], refs, strict=False):
+        [reminder] = mails_to(sandbox, member, "Reminder:")
+        assert ref in str(reminder) and event.title in reminder["Subject"]
+    assert mails_to(sandbox, members[2], "Reminder:") == []
+    announcement = store.announcements.get(key)
+    assert announcement is not None and announcement.state == "done"
+    assert announcement.claimed_by in NODES and announcement.owed == {"email": 2}
