@@ -1,9 +1,10 @@
 """A thread that tells an actor a message at a fixed interval: the actors' timer.
 
 Pykka has no timers; an actor that works periodically (the kiosk's cache refreshing its
-catalog, the sms notifier sending owed texts) starts a :class:`Ticker` in ``on_start`` and
-stops it in ``on_stop`` / ``on_failure``. The tick is an ordinary message, handled on the
-actor's own thread between the others. A ticker ends by itself when its actor is dead.
+catalog, the notifiers sending owed notices, the mailer) is a :class:`TickingActor`: it
+starts its :class:`Ticker` in ``on_start``, and the ticks stop when it stops or fails. The
+tick is an ordinary message, handled on the actor's own thread between the others. A ticker
+ends by itself when its actor is dead.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import threading
 from typing import Any
 
 import pykka
+
+from actors.actor import GatherActor
 
 
 class Ticker:
@@ -41,3 +44,26 @@ class Ticker:
                 self._ref.tell(self._message)
             except pykka.ActorDeadError:
                 return
+
+
+class TickingActor(GatherActor):
+    """A :class:`~actors.actor.GatherActor` with a :class:`Ticker`: :meth:`start_ticking` in
+    ``on_start``; the ticks stop when the actor stops or fails. A subclass with more to let go
+    of overrides :meth:`release` (calling this one)."""
+
+    _ticker: Ticker | None = None
+
+    def start_ticking(self, message: Any, interval_s: float, name: str) -> None:
+        """Tell this actor ``message`` every ``interval_s`` seconds, from a thread ``name``."""
+        self._ticker = Ticker(self.actor_ref, message, interval_s, name).start()
+
+    def release(self) -> None:
+        """Stop the ticks (a tick already sent is still handled)."""
+        if self._ticker is not None:
+            self._ticker.stop()
+
+    def on_stop(self) -> None:
+        self.release()
+
+    def on_failure(self, *_: Any) -> None:
+        self.release()

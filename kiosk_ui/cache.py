@@ -59,8 +59,7 @@ from uuid import UUID
 import pygame
 import pykka
 
-from actors.actor import GatherActor
-from actors.ticker import Ticker
+from actors.ticker import TickingActor
 from config.cluster import ClusterConfig
 from kiosk_ui.catalog import (
     AssetRef,
@@ -571,7 +570,7 @@ class KioskContent:
             log.debug("kiosk cache not running: %r dropped", message)
 
 
-class AssetCache(GatherActor):
+class AssetCache(TickingActor):
     """The kiosk's cache actor (at ``root/kiosk/cache``, kwargs ``context``): ask it
     ``"content"`` for the :class:`KioskContent`; tell it ``AssetChanged`` and
     ``KioskChanged`` (the web sends them over the node link).
@@ -600,7 +599,6 @@ class AssetCache(GatherActor):
         self._catalog_due = 0.0
         self._seats_due = 0.0
         self._outage: str | None = None
-        self._ticker: Ticker | None = None
 
     def on_start(self) -> None:
         self.files.clean()
@@ -618,7 +616,7 @@ class AssetCache(GatherActor):
         # With a saved catalog, the first fetch waits for the first tick, so that the UI's
         # ask for the content, which comes right after this start, is not queued behind it;
         # without one the UI has nothing to show until the fetch, so it goes first.
-        self._ticker = Ticker(self.actor_ref, _Tick(), TICK_S, f"{self.path}-ticks").start()
+        self.start_ticking(_Tick(), TICK_S, f"{self.path}-ticks")
         if saved is None:
             self.actor_ref.tell(_Tick())
 
@@ -643,15 +641,9 @@ class AssetCache(GatherActor):
                 log.warning("%s: unexpected message %r ignored", self.path, message)
         return None
 
-    def on_stop(self) -> None:
-        self._release()
-
-    def on_failure(self, *_: Any) -> None:
-        self._release()
-
-    def _release(self) -> None:
-        if self._ticker is not None:
-            self._ticker.stop()
+    def release(self) -> None:
+        """Stop the ticks and the image fetches."""
+        super().release()
         self.images.close()
 
     def _tick(self) -> None:

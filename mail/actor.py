@@ -40,8 +40,7 @@ from typing import Any
 
 import schedule
 
-from actors.actor import GatherActor
-from actors.ticker import Ticker
+from actors.ticker import TickingActor
 from mail import notices
 from mail.mailer import Mailer, RunResult
 from mail.reminders import RemindersActor
@@ -61,7 +60,7 @@ after its slot)."""
 TICK_S = 1.0
 
 
-class MailerActor(GatherActor):
+class MailerActor(TickingActor):
     """Sends the digest when it is due, and by hand."""
 
     def __init__(self, context: NodeContext, check_s: int = CHECK_S) -> None:
@@ -70,13 +69,11 @@ class MailerActor(GatherActor):
         self.mailer = Mailer(context.config, context.name)
         self.scheduler = schedule.Scheduler()
         self._check_s = check_s
-        self._ticker: Ticker | None = None
 
     def on_start(self) -> None:
         self.scheduler.every(self._check_s).seconds.do(self._check)
         self.actor_ref.tell("check")  # at once too: a node that was off catches up
-        self._ticker = Ticker(self.actor_ref, "tick", min(TICK_S, self._check_s), "mail-ticks")
-        self._ticker.start()
+        self.start_ticking("tick", min(TICK_S, self._check_s), "mail-ticks")
 
     def on_receive(self, message: Any) -> Any:
         match message:
@@ -95,16 +92,6 @@ class MailerActor(GatherActor):
                 return self._status()
             case _:
                 raise ValueError(f"unexpected message {message!r}")
-
-    def on_stop(self) -> None:
-        self._stop_ticking()
-
-    def on_failure(self, *_: Any) -> None:
-        self._stop_ticking()
-
-    def _stop_ticking(self) -> None:
-        if self._ticker is not None:
-            self._ticker.stop()
 
     def _store(self) -> Store:
         return self.context.require_store()

@@ -16,8 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from actors.actor import GatherActor
-from actors.ticker import Ticker
+from actors.ticker import TickingActor
 from node.context import NodeContext
 from notices.announcer import REMIND_AT, Announcer
 from storage import times
@@ -29,7 +28,7 @@ CHECK_S = 30.0
 """How often reminders are looked for (a reminder is owed at most this long after it is due)."""
 
 
-class RemindersActor(GatherActor):
+class RemindersActor(TickingActor):
     """Owes the reminders due, and finishes announcements left unfinished."""
 
     def __init__(self, context: NodeContext, check_s: float = CHECK_S) -> None:
@@ -38,11 +37,10 @@ class RemindersActor(GatherActor):
         mail = context.config.mail
         self._remind_at = REMIND_AT if mail is None else mail.remind_at
         self._check_s = check_s
-        self._ticker: Ticker | None = None
 
     def on_start(self) -> None:
         self.actor_ref.tell("check")  # at once: a node that was off catches up
-        self._ticker = Ticker(self.actor_ref, "tick", self._check_s, "reminder-ticks").start()
+        self.start_ticking("tick", self._check_s, "reminder-ticks")
 
     def on_receive(self, message: Any) -> Any:
         match message:
@@ -50,16 +48,6 @@ class RemindersActor(GatherActor):
                 return self._check()
             case _:
                 raise ValueError(f"unexpected message {message!r}")
-
-    def on_stop(self) -> None:
-        self._stop_ticking()
-
-    def on_failure(self, *_: Any) -> None:
-        self._stop_ticking()
-
-    def _stop_ticking(self) -> None:
-        if self._ticker is not None:
-            self._ticker.stop()
 
     def _check(self) -> int:
         store = self.context.store

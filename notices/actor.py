@@ -13,8 +13,7 @@ import time
 from abc import ABC, abstractmethod
 from typing import Any
 
-from actors.actor import GatherActor
-from actors.ticker import Ticker
+from actors.ticker import TickingActor
 from node.context import NodeContext
 from notices.sender import Sender
 from storage.errors import StorageError
@@ -22,14 +21,13 @@ from storage.errors import StorageError
 TICK_S = 1.0
 
 
-class NotifierActor(GatherActor, ABC):
+class NotifierActor(TickingActor, ABC):
     """Sends a channel's owed notices every :data:`TICK_S` seconds, and at once when nudged."""
 
     def __init__(self, context: NodeContext) -> None:
         super().__init__()
         self.context = context
         self.notifier: Sender[Any] | None = None
-        self._ticker: Ticker | None = None
         self._passed_at = 0.0
 
     @abstractmethod
@@ -38,7 +36,7 @@ class NotifierActor(GatherActor, ABC):
 
     def on_start(self) -> None:
         self.notifier = self.make_sender()
-        self._ticker = Ticker(self.actor_ref, "tick", TICK_S, f"{self.path}-ticks").start()
+        self.start_ticking("tick", TICK_S, f"{self.path}-ticks")
 
     def on_receive(self, message: Any) -> Any:
         assert self.notifier is not None
@@ -53,15 +51,9 @@ class NotifierActor(GatherActor, ABC):
                 raise ValueError(f"unexpected message {message!r}")
         return None
 
-    def on_stop(self) -> None:
-        self._release()
-
-    def on_failure(self, *_: Any) -> None:
-        self._release()
-
-    def _release(self) -> None:
-        if self._ticker is not None:
-            self._ticker.stop()
+    def release(self) -> None:
+        """Stop the ticks and let go of the sender's channel."""
+        super().release()
         if self.notifier is not None:
             self.notifier.close()
 

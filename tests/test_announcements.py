@@ -177,6 +177,8 @@ def test_a_cancelled_event_tells_its_registrants_even_once_deleted(
     with pytest.raises(Conflict, match="cancelled"):
         store.events.set_open(the_event.event_id, True)
     assert store.events.options(the_event.event_id)[0].seats.is_open is False
+    held = store.registrations.get(refs[seated])
+    assert "event cancelled" in replies.status([(held, cancelled)])  # a text's STATUS
     store.events.delete(the_event.event_id)  # purges the ledger before anything is sent
 
     send_all(email_sender, store)
