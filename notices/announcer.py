@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo
 
 from storage import times
 from storage.announcements import Announcement, key_of
-from storage.errors import NotFound
+from storage.errors import Conflict, NotFound
 from storage.events import Event, changed
 from storage.flow import Query
 from storage.notices import channel_of
@@ -73,6 +73,11 @@ def reminder_due(event: Event, now: datetime, remind_at: time = REMIND_AT) -> bo
     return (
         not event.cancelled and from_moment <= now < event.starts_at and event.created_at < its_day
     )
+
+
+def reminder_key(event: Event) -> str:
+    """The key of the event's reminder announcement: its id and its local start date."""
+    return key_of("reminder", event.event_id, start_day(event).isoformat())
 
 
 def moved(before: Event, after: Event) -> bool:
@@ -112,10 +117,12 @@ class Announcer:
 
     def cancel(self, event_id: UUID) -> tuple[Event, Announcement | None]:
         """Cancel the event and tell its registrants: the event, and the announcement (None
-        when it was cancelled before)."""
+        when it was cancelled before). An event that is over cannot be (:class:`Conflict`)."""
         event = self.store.events.get(event_id)
         if event.cancelled:
             return event, None
+        if event.ends_at < times.now():
+            raise Conflict("the event is over; there is nothing to cancel")
         announcement = self.store.announcements.claim("cancelled", event, "", self.node)
         if announcement is None:  # another node is cancelling it right now
             return self.store.events.cancel(event_id, times.now()), None
@@ -125,18 +132,30 @@ class Announcer:
     def remind(self, now: datetime) -> list[Announcement]:
         """Owe the reminders due at ``now`` (:func:`reminder_due`) that no node has owed yet;
         the announcements done."""
-        done = (self.remind_event(event, now) for event in self.store.events.list())
-        return [announcement for announcement in done if announcement is not None]
+        known = {a.key: a for a in self.store.announcements.recent()}
+        done = []
+        for event in self.store.events.list():
+            if reminder_due(event, now, self.remind_at):
+                announcement = self._remind(event, now, known.get(reminder_key(event)))
+                if announcement is not None:
+                    done.append(announcement)
+        return done
 
     def remind_event(self, event: Event, now: datetime) -> Announcement | None:
         """Owe the event's reminders if they are due at ``now`` and no node owed them yet;
         the announcement done, or None."""
         if not reminder_due(event, now, self.remind_at):
             return None
-        day = start_day(event).isoformat()
-        found = self.store.announcements.get(key_of("reminder", event.event_id, day))
+        return self._remind(event, now, self.store.announcements.get(reminder_key(event)))
+
+    def _remind(
+        self, event: Event, now: datetime, found: Announcement | None
+    ) -> Announcement | None:
+        """Owe the due reminders of ``event`` unless ``found`` (its announcement as last read)
+        says another node has, or is, owing them."""
         if found is not None and not found.to_finish(self.node, now):
             return None
+        day = start_day(event).isoformat()
         announcement = self.store.announcements.claim("reminder", event, day, self.node, now)
         return None if announcement is None else self._owe(announcement, event)
 

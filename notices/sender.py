@@ -25,8 +25,9 @@ never will, and the notice is put back for :data:`PROMOTION_GRACE_S`, then dropp
 a registration cancelled meanwhile is dropped too. A ``reply`` carries its own body and is
 about no registration.
 
-The notices of :mod:`notices.announcer`: a ``reminder`` goes out only to a registration still
-confirmed, for an event not cancelled, not started, and still starting on the day the reminder
+No notice about a registration of a cancelled event is sent but the cancellation's own. The
+notices of :mod:`notices.announcer`: a ``reminder`` goes out only to a registration still
+confirmed, for an event not started, and still starting on the day the reminder
 was owed for; a ``changed`` or ``cancelled`` one is sent from the snapshot it was owed with
 (the event may be deleted by then), unless the registration was cancelled since, or (for a
 change) the event was cancelled or deleted since. The watermark does not pass the day of an
@@ -189,6 +190,9 @@ class Sender(Generic[C]):
         assert notice.option_id is not None and notice.number is not None
         registration = store.registrations.numbered(notice.option_id, notice.number)
         about = About(registration, store.events.get(registration.event_id))
+        if about.event.cancelled:  # its own notice told them; a seat or a code would not do
+            self._skip(store, notice, "the event was cancelled")
+            return None
         if notice.kind == "reminder":
             why_not = _why_no_reminder(notice, about)
             if why_not is not None:
@@ -272,8 +276,6 @@ def _why_no_reminder(notice: Notice, about: About) -> str | None:
     registration, event = about.registration, about.event
     if registration.status != "confirmed":
         return f"the registration is {registration.status}"
-    if event.cancelled:
-        return "the event was cancelled"
     if event.starts_at <= times.now():
         return "the event has started"
     if f":{start_day(event)}:" not in notice.key:

@@ -238,7 +238,7 @@ class Events:
         if position is not None:
             position = validate.integer("position", position, 0, MAX_POSITION)
         validate.integer("capacity", capacity, 0, MAX_CAPACITY)
-        event = self.get(event_id)
+        event = _not_cancelled(self.get(event_id))
         if position is None:
             position = len(self._option_ids(event_id))
         option_id = uuid4()
@@ -258,7 +258,9 @@ class Events:
         capacity: int | None = None,
         waitlist: bool | None = None,
     ) -> tuple[SignupOption, tuple[Registration, ...]]:
-        """Change an option; returns it and whom a larger capacity promoted from the waitlist."""
+        """Change an option; returns it and whom a larger capacity promoted from the waitlist.
+        A cancelled event's options cannot be changed (:class:`Conflict`)."""
+        _not_cancelled(self.get(event_id))
         option = self.option(event_id, option_id)
         label = option.label if label is None else validate.text("label", label, max_len=MAX_LABEL)
         if position is not None:
@@ -418,6 +420,12 @@ class Events:
             (code, event_id),
             op="signup",
         )
+
+
+def _not_cancelled(event: Event) -> Event:
+    if event.cancelled:
+        raise Conflict("the event was cancelled; its options cannot be added to or changed")
+    return event
 
 
 def changed(event: Event, changes: dict[str, Any]) -> Event:

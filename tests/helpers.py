@@ -39,8 +39,11 @@ from kiosk_ui.cache import AssetCache, KioskContent
 from mail.sandbox import MailSandbox
 from node.context import NodeContext
 from node.logbuffer import LogBuffer
+from notices.sender import Sender
+from storage.announcements import Announcement
 from storage.errors import FullError, Throttled, ValidationError
 from storage.events import Event, SignupOption
+from storage.notices import Notice
 from storage.store import Store
 from supervision import ChildSpec, Supervisor, Tree
 from web.app import make_app
@@ -264,6 +267,30 @@ def mails_to(sandbox: MailSandbox, contact: str, subject: str = "") -> list[Emai
         mail.message
         for mail in sandbox.received
         if contact in mail.rcpt_tos and str(mail.message["Subject"]).startswith(subject)
+    ]
+
+
+def mail_text(message: EmailMessage) -> str:
+    """The plain-text part of ``message``."""
+    body = message.get_body(("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+def send_all(sender: Sender[EmailMessage], store: Store) -> None:
+    """Pass after pass of ``sender`` until nothing more is due."""
+    while sender.run_pass(store):
+        pass
+
+
+def announced(store: Store, announcement: Announcement) -> list[Notice]:
+    """The notices ``announcement`` owed, on both channels."""
+    days = (datetime.now(UTC).date() - announcement.owed_at.date()).days + 1
+    return [
+        notice
+        for channel in ("sms", "email")
+        for notice in store.notices.recent(channel, days)
+        if notice.key.startswith(announcement.key + ":")
     ]
 
 

@@ -28,9 +28,16 @@ from storage import times
 from storage.announcements import Announcement
 from storage.errors import Conflict
 from storage.events import Event, SignupOption
-from storage.notices import Notice
 from storage.store import Store
-from tests.helpers import mails_to, make_event, new_address, new_phone, web_sign_up
+from tests.helpers import (
+    announced,
+    mails_to,
+    make_event,
+    new_address,
+    new_phone,
+    send_all,
+    web_sign_up,
+)
 
 WEB = Client.web("198.51.100.9")
 MIDNIGHT = time(0, 0)
@@ -40,22 +47,6 @@ MIDNIGHT = time(0, 0)
 @pytest.fixture
 def event(store: Store, short_code: str) -> tuple[Event, SignupOption]:
     return make_event(store, short_code, capacity=2)
-
-
-def announced(store: Store, announcement: Announcement) -> list[Notice]:
-    """The notices owed by ``announcement``, on both channels."""
-    day = announcement.owed_at.date()
-    return [
-        notice
-        for channel in ("sms", "email")
-        for notice in store.notices.recent(channel, (times.now().date() - day).days + 1)
-        if notice.key.startswith(announcement.key + ":")
-    ]
-
-
-def send_all(email_sender: Sender[EmailMessage], store: Store) -> None:
-    while email_sender.run_pass(store):
-        pass
 
 
 def test_reminders_are_owed_once_to_confirmed_members_however_many_nodes_try(
@@ -177,6 +168,10 @@ def test_a_cancelled_event_tells_its_registrants_even_once_deleted(
     with pytest.raises(Conflict, match="cancelled"):
         store.events.set_open(the_event.event_id, True)
     assert store.events.options(the_event.event_id)[0].seats.is_open is False
+    with pytest.raises(Conflict, match="cancelled"):  # no seat may open up on it now
+        store.events.update_option(the_event.event_id, option.option_id, capacity=10)
+    with pytest.raises(Conflict, match="cancelled"):
+        store.events.add_option(the_event.event_id, "More", 10)
     held = store.registrations.get(refs[seated])
     assert "event cancelled" in replies.status([(held, cancelled)])  # a text's STATUS
     store.events.delete(the_event.event_id)  # purges the ledger before anything is sent
@@ -221,3 +216,17 @@ def test_each_notice_has_words_that_fit_one_text(
         for shown in (the_event, long):
             text = words(registration, shown, config.site)
             assert ref in text and fits_one(text), text
+
+
+def test_an_event_that_is_over_cannot_be_cancelled(store: Store, short_code: str) -> None:
+    start = times.now() - timedelta(days=2)
+    over = store.events.create(
+        title="Over",
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+        time_zone="UTC",
+        short_code=short_code,
+    )
+    with pytest.raises(Conflict, match="over"):
+        Announcer(store, "staff-node").cancel(over.event_id)
+    assert not store.events.get(over.event_id).cancelled

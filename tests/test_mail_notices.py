@@ -22,7 +22,7 @@ from storage import times
 from storage.events import Event, SignupOption
 from storage.notices import Notice
 from storage.store import Store
-from tests.helpers import mails_to, make_event, new_address, new_phone, web_sign_up
+from tests.helpers import mail_text, mails_to, make_event, new_address, new_phone, web_sign_up
 
 WEB = Client.web("198.51.100.7")
 
@@ -30,12 +30,6 @@ WEB = Client.web("198.51.100.7")
 @pytest.fixture
 def event(store: Store, short_code: str) -> tuple[Event, SignupOption]:
     return make_event(store, short_code, capacity=1)
-
-
-def text(message: EmailMessage) -> str:
-    body = message.get_body(("plain",))
-    assert body is not None
-    return str(body.get_content())
 
 
 def owed(store: Store, channel: str, ref: str) -> list[Notice]:
@@ -57,7 +51,7 @@ def test_a_sign_up_gets_its_code_once_and_again_on_request(
     [mail] = mails_to(mail_sandbox, address)
     assert mail["Subject"] == f"Your sign-up code for {the_event.title}"
     assert mail["To"] == address and mail["Message-ID"].startswith("<notice-code-")
-    body = text(mail)
+    body = mail_text(mail)
     assert ref in body and the_event.title in body and "You are signed up" in body
     assert f"/cancel?ref={ref}" in body
     assert [n.state for n in owed(store, "email", ref)] == ["sent"]
@@ -68,7 +62,7 @@ def test_a_sign_up_gets_its_code_once_and_again_on_request(
     signups.send_code_again(store, option.option_id, address)
     email_sender.run_pass(store)
     first, again = mails_to(mail_sandbox, address)
-    assert ref in text(again) and again["Message-ID"] != first["Message-ID"]
+    assert ref in mail_text(again) and again["Message-ID"] != first["Message-ID"]
 
 
 def test_a_cancellation_promotes_a_waitlisted_address_by_e_mail(
@@ -83,13 +77,13 @@ def test_a_cancellation_promotes_a_waitlisted_address_by_e_mail(
     waiting_ref = web_sign_up(store, option, waiting)
     email_sender.run_pass(store)
     [code] = mails_to(mail_sandbox, waiting)
-    assert "on the waitlist" in text(code)
+    assert "on the waitlist" in mail_text(code)
 
     signups.cancel(store, WEB, seated_ref, seated)
     email_sender.run_pass(store)
     code, promoted = mails_to(mail_sandbox, waiting)
     assert promoted["Subject"] == f"A seat opened up: {the_event.title}"
-    assert waiting_ref in text(promoted) and "you are now confirmed" in text(promoted)
+    assert waiting_ref in mail_text(promoted) and "you are now confirmed" in mail_text(promoted)
     assert len(mails_to(mail_sandbox, seated)) == 1  # its code; nothing about the cancellation
     kinds = {n.kind: n.state for n in owed(store, "email", waiting_ref)}
     assert kinds == {"code": "sent", "promoted": "sent"}

@@ -49,6 +49,8 @@ def event_data(event: Event, options: list[SignupOption]) -> dict[str, Any]:
         "time_zone": event.time_zone,
         "short_code": event.short_code,
         "is_open": event.is_open,
+        "cancelled": event.cancelled,
+        "cancelled_at": None if event.cancelled_at is None else event.cancelled_at.isoformat(),
         "icon_url": f"/assets/{event.icon_asset}" if event.icon_asset else None,
         "background_url": f"/assets/{event.background_asset}" if event.background_asset else None,
         "options": [option_data(option) for option in options],

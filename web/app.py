@@ -78,6 +78,7 @@ def make_app(
         (r"/admin/events", admin.EventsAdmin),
         (rf"/admin/events/{_UUID}", admin.EventAdmin),
         (rf"/admin/events/{_UUID}/open", admin.EventOpenAdmin),
+        (rf"/admin/events/{_UUID}/cancel", admin.EventCancelAdmin),
         (rf"/admin/events/{_UUID}/delete", admin.EventDeleteAdmin),
         (rf"/admin/events/{_UUID}/options", admin.OptionsAdmin),
         (rf"/admin/events/{_UUID}/options/{_UUID}", admin.OptionsAdmin),

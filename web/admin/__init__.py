@@ -11,6 +11,7 @@ from web.admin.assets import AssetAdmin, AssetsAdmin
 from web.admin.cluster import ClusterAdmin
 from web.admin.events import (
     EventAdmin,
+    EventCancelAdmin,
     EventDeleteAdmin,
     EventOpenAdmin,
     EventsAdmin,
@@ -33,6 +34,7 @@ __all__ = [
     "AssetsAdmin",
     "ClusterAdmin",
     "EventAdmin",
+    "EventCancelAdmin",
     "EventDeleteAdmin",
     "EventOpenAdmin",
     "EventsAdmin",

@@ -1,8 +1,15 @@
-"""The management pages of events and their sign-up options."""
+"""The management pages of events and their sign-up options.
+
+Saving an event goes through :class:`notices.announcer.Announcer`: a new time or place is
+told to its registrants, and so is cancelling it (``POST /admin/events/{id}/cancel``), which
+is not closing its sign-ups (that tells nobody). The event's page then says how many are
+being told (``?told=N``: a count, nothing else).
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 import zoneinfo
 from datetime import datetime
 from typing import Any
@@ -10,7 +17,9 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from node.notices import AssetChanged, EventChanged
+from notices.announcer import Announcer
 from storage import times, validate
+from storage.announcements import Announcement
 from storage.assets import AssetInfo
 from storage.events import Event
 from storage.store import Store
@@ -23,6 +32,7 @@ log = logging.getLogger(__name__)
 
 TIME_ZONES = sorted(zoneinfo.available_timezones())
 """The IANA zones the event form offers."""
+_COUNT = re.compile(r"[0-9]{1,6}")
 
 
 def image_assets(store: Store) -> list[AssetInfo]:
@@ -39,6 +49,42 @@ def upcoming_and_past(events: list[Event], now: datetime) -> tuple[list[Event], 
 def local_input(event: Event, moment: datetime) -> str:
     """A moment as a ``datetime-local`` value in the event's time zone."""
     return moment.astimezone(ZoneInfo(event.time_zone)).strftime("%Y-%m-%dT%H:%M")
+
+
+def local_text(event: Event, moment: datetime) -> str:
+    """A moment in the event's time zone, for people."""
+    return moment.astimezone(ZoneInfo(event.time_zone)).strftime("%A %d %B %Y, %H:%M")
+
+
+def event_page(the_event: UUID, announcement: Announcement | None) -> str:
+    """The event's page, saying how many registrants ``announcement`` tells, if there is one."""
+    path = f"/admin/events/{the_event}"
+    return path if announcement is None else f"{path}?told={sum(announcement.owed.values())}"
+
+
+def told_sentence(raw: str | None, event: Event) -> str | None:
+    """What the event's page says of the registrants being told (``raw``: the ``told``
+    count of :func:`event_page`), or None."""
+    if raw is None or not _COUNT.fullmatch(raw):
+        return None
+    count = int(raw)
+    if count == 0:
+        return "Nobody is signed up, so nobody was told."
+    news = "that the event is cancelled" if event.cancelled else "of the new time or place"
+    who = "1 registrant is" if count == 1 else f"{count} registrants are"
+    return f"{who} being told {news}, by text or e-mail."
+
+
+def kept_moments(event: Event, fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` with the event's own start and end where the form sent them back to the
+    minute (the form has no seconds): saving the form as shown moves nothing, so tells
+    nobody."""
+    kept = {
+        name: getattr(event, name)
+        for name in ("starts_at", "ends_at")
+        if fields[name] == getattr(event, name).replace(second=0, microsecond=0)
+    }
+    return fields | kept
 
 
 def event_values(event: Event) -> dict[str, str]:
@@ -100,26 +146,30 @@ class EventForm(Admin):
         self.render(
             "admin/event.html",
             event=event,
+            ended=event.ends_at < times.now(),
             options=options,
             images=images,
             values=values or event_values(event),
             error=error,
+            told=told_sentence(self.get_query_argument("told", None), event),
+            local_text=local_text,
         )
 
     async def post_form(self, the_event: UUID | None) -> None:
         """Save the form, then on to the event's page; a refused form is shown again (an
         outage gives the plain error page)."""
         try:
-            saved = await self.save(the_event)
+            saved, announcement = await self.save(the_event)
         except Refusal as exc:
             if exc.status_code >= 500:
                 raise
             await self.show(the_event, self.form.event_values(), exc)
             return
-        self.redirect(f"/admin/events/{saved}", status=303)
+        self.redirect(event_page(saved, announcement), status=303)
 
-    async def save(self, the_event: UUID | None) -> UUID:
-        """Create (``the_event`` None) or change the event from the form; its id.
+    async def save(self, the_event: UUID | None) -> tuple[UUID, Announcement | None]:
+        """Create (``the_event`` None) or change the event from the form; its id, and the
+        announcement of its new time or place (None when nobody is told).
 
         The images are stored first and the event written once, with them: a refused form
         leaves no event behind, and the images it brought are removed again.
@@ -134,10 +184,15 @@ class EventForm(Admin):
                 fields[column] = stored[-1].asset_id
             event_sent = True
             if the_event is None:
-                return (await self.storage(lambda s: s.events.create(**fields))).event_id
-            await self.storage(lambda s: s.events.update(the_event, **fields))
+                return (await self.storage(lambda s: s.events.create(**fields))).event_id, None
+            node = self.context.name
+            _, announcement = await self.storage(
+                lambda s: Announcer(s, node).change(
+                    the_event, **kept_moments(s.events.get(the_event), fields)
+                )
+            )
             await self.notify(EventChanged(str(the_event)))
-            return the_event
+            return the_event, announcement
         except Refusal as exc:
             if not event_sent or exc.status_code < 500:  # the event does not use them
                 await self.discard(stored)
@@ -183,6 +238,23 @@ class EventOpenAdmin(Admin):
         await self.storage(lambda s: s.events.set_open(the_event, is_open))
         await self.notify(EventChanged(str(the_event)))
         self.redirect(f"/admin/events/{the_event}", status=303)
+
+
+class EventCancelAdmin(Admin):
+    """``POST /admin/events/{id}/cancel`` (with ``confirm=1``): cancel the event for good and
+    tell every confirmed and waitlisted registrant; cancelling it again tells nobody more."""
+
+    async def post(self, raw_id: str) -> None:
+        the_event, node = event_id(raw_id), self.context.name
+        if not self.form.checked("confirm"):
+            raise Refusal(
+                400,
+                "Tick the box to confirm that the event is cancelled for good and every "
+                "registrant told; nothing was done.",
+            )
+        _, announcement = await self.storage(lambda s: Announcer(s, node).cancel(the_event))
+        await self.notify(EventChanged(str(the_event)))
+        self.redirect(event_page(the_event, announcement), status=303)
 
 
 class EventDeleteAdmin(Admin):

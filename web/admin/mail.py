@@ -1,4 +1,5 @@
-"""The Mail pages: the daily digest's status and history, "send now", and a preview.
+"""The Mail pages: the daily digest's status and history, "send now", a preview, and the
+history of reminders and event notices (:mod:`storage.announcements`) with how they ended.
 
 The digest's mailer (``root/mail/mailer``, :mod:`mail.actor`) runs on every node with the
 mail role. A page asks this node's own mailer when this node has the role, else, over the
@@ -14,15 +15,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from actors.errors import ActorCrashed, ActorError, DomainError
 from node.context import NodeContext
 from node.errors import LinkError, RemoteError, describe
+from storage import times
+from storage.announcements import Announcement
 from storage.digests import DigestRun
+from storage.notices import CHANNELS
 from storage.store import Store
 from web.admin.base import Admin
 from web.base import Refusal, size_text
@@ -33,6 +38,23 @@ JOB = "digest"
 """The digest's job: its watermark, claims and history (``mail.mailer.JOB``)."""
 HISTORY = 50
 """Runs the Mail page lists, newest first."""
+ANNOUNCEMENTS = 50
+"""Announcements (reminders, new times or places, cancellations) the Mail page lists."""
+NOTICE_DAYS = 7
+"""Days of notices read to tell how an announcement's notices ended; older ones are not."""
+KIND_WORDS = {"reminder": "Reminder", "changed": "New time or place", "cancelled": "Cancelled"}
+"""What the Mail page calls each kind of announcement."""
+CHANNEL_WORDS = {"sms": ("text", "texts"), "email": ("e-mail", "e-mails")}
+"""A notice of each channel, one and many, in the Mail page's words."""
+ENDINGS = {
+    "sent": "sent",
+    "failed": "failed",
+    "opted_out": "opted out",
+    "skipped": "skipped",
+    "pending": "pending",
+}
+"""How an announcement's notices ended, as the Mail page counts and words them (``pending``:
+owed, being sent or to be tried again)."""
 STATUS_TIMEOUT_S = 3.0
 """How long the Mail page waits for the mailer's status (busy sending, it answers late)."""
 PREVIEW_TIMEOUT_S = 30.0
@@ -157,6 +179,23 @@ def send_outcome(node: str, result: dict[str, Any]) -> Flash:
     return Flash(f"The mailer on {node} answered {outcome!r}: {detail}.", ok=False)
 
 
+def endings(store: Store, announcements: list[Announcement]) -> dict[str, Counter[str]]:
+    """How the notices of each announcement owed in the last :data:`NOTICE_DAYS` days ended,
+    by the announcement's key: a count per :data:`ENDINGS` of the notices whose key starts
+    with its key and ``:``. Reads each channel's notices of those days once."""
+    oldest = times.now().date() - timedelta(days=NOTICE_DAYS - 1)
+    found: dict[str, Counter[str]] = {
+        a.key: Counter() for a in announcements if a.owed_at.date() >= oldest
+    }
+    for channel in CHANNELS:
+        for notice in store.notices.recent(channel, NOTICE_DAYS):
+            key = notice.key.rsplit(":", 2)[0]  # the announcement's, then option:number
+            if key in found:
+                state = notice.state
+                found[key][state if state is not None and notice.settled else "pending"] += 1
+    return found
+
+
 class MailAdmin(Admin):
     """A Mail page: times in the digest's time zone, and the outcome of a send shown once."""
 
@@ -218,7 +257,13 @@ class MailPageAdmin(MailAdmin):
         def history(store: Store) -> tuple[datetime | None, list[DigestRun]]:
             return store.watermarks.get(JOB), store.digests.recent(JOB, HISTORY)
 
-        mailer, (watermark, runs) = await asyncio.gather(self.status(), self.storage(history))
+        def announced(store: Store) -> tuple[list[Announcement], dict[str, Counter[str]]]:
+            announcements = store.announcements.recent()[:ANNOUNCEMENTS]
+            return announcements, endings(store, announcements)
+
+        mailer, (watermark, runs), (announcements, ended) = await asyncio.gather(
+            self.status(), self.storage(history), self.storage(announced)
+        )
         node, status, problem = mailer
         self.render(
             "admin/mail.html",
@@ -228,6 +273,12 @@ class MailPageAdmin(MailAdmin):
             problem=problem,
             watermark=watermark,
             runs=runs,
+            announcements=announcements,
+            endings=ended,
+            notice_days=NOTICE_DAYS,
+            kind_words=KIND_WORDS,
+            channel_words=CHANNEL_WORDS,
+            ending_words=ENDINGS,
             me=self.context.name,
         )
 
