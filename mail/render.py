@@ -90,7 +90,8 @@ def _summary(digest: Digest) -> _Section:
     needing = len(digest.needing_person) + digest.more_needing_person
     lines = [
         f"Texts received: {digest.texts_in} from {digest.sender_count} numbers "
-        f"({needing} need a person); texts sent: {digest.texts_out}",
+        f"({needing} {'needs' if needing == 1 else 'need'} a person); "
+        f"texts sent: {digest.texts_out}",
         f"Sign-ups: {sum(signed_up.values())}" + (f" ({by_channel})" if by_channel else ""),
         f"Cancellations: {digest.cancelled}; promotions off the waitlist: {digest.promoted}",
         f"Options that filled up: {len(digest.filled_up)}; opt-outs: {digest.opt_out_count}",

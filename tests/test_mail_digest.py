@@ -97,7 +97,7 @@ def test_a_seeded_periods_digest_has_exactly_its_texts_and_sign_ups(
     text, html = parts(message)
     event = seeded["event"]
     for part in (text, html):
-        assert "Texts received: 4 from 2 numbers (1 need a person); texts sent: 1" in part
+        assert "Texts received: 4 from 2 numbers (1 needs a person); texts sent: 1" in part
         assert "Sign-ups: 4 (1 kiosk, 2 web, 1 sms)" in part
         assert "Options that filled up: 1; opt-outs: 1" in part
         assert "Is there parking?" in part
