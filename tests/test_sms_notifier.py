@@ -8,17 +8,20 @@ import secrets
 import threading
 import time
 from collections.abc import Iterator
+from datetime import time as clock
 
 import pytest
 
 from config.cluster import ClusterConfig
+from notices.announcer import Announcer
 from sms.notifier import Notifier
 from sms.providers import TwilioProvider
 from sms.sandbox import ProviderSandbox
+from sms.segments import fits_one
 from storage import times
 from storage.notices import Notice
 from storage.store import Store
-from tests.helpers import SMS_NUMBER, new_phone
+from tests.helpers import SMS_NUMBER, make_event, new_phone, web_sign_up
 
 
 @pytest.fixture(scope="module")
@@ -122,5 +125,32 @@ def test_a_reply_reaches_an_opted_out_number(
         key = owe_reply(store, number)
         sender.run_pass(store)
         assert notice(store, key).state == "sent" and len(sandbox.texts(to=number)) == 1
+    finally:
+        sender.close()
+
+
+def test_reminders_and_a_cancellation_reach_phones_but_not_an_opted_out_one(
+    config: ClusterConfig, store: Store, sandbox: ProviderSandbox, short_code: str
+) -> None:
+    sender = notifier(config, sandbox, "node-announce")
+    try:
+        drain(sender, store)
+        event, option = make_event(store, short_code)
+        phone, quiet = new_phone(), new_phone()
+        ref = web_sign_up(store, option, phone)
+        web_sign_up(store, option, quiet)
+        store.sms_optouts.opt_out(quiet, "STOP")
+        announcer = Announcer(store, "node-announce", clock(0, 0))
+        assert announcer.remind_event(event, times.now()) is not None
+        drain(sender, store)
+        announcer.cancel(event.event_id)
+        drain(sender, store)
+        code, reminder, cancelled = (text.body for text in sandbox.texts(to=phone))
+        assert ref in code
+        assert "reminder" in reminder and f"CANCEL {ref}" in reminder and fits_one(reminder)
+        assert "is cancelled" in cancelled and ref in cancelled and fits_one(cancelled)
+        assert sandbox.texts(to=quiet) == []
+        actions = [message.action or "" for message in store.sms_messages.of_number(phone)]
+        assert sorted(actions) == ["code", "event_cancelled", "reminder"]
     finally:
         sender.close()
