@@ -43,7 +43,6 @@ from pathlib import Path
 from typing import Any
 
 from cassandra.cluster import Session
-from cassandra.query import BatchStatement, BatchType
 from cassandra.util import uuid_from_time
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -100,6 +99,12 @@ INSERT_MESSAGE = (
 INSERT_BY_NUMBER = (
     "INSERT INTO sms_by_number (phone, at, day, direction, action) VALUES (?, ?, ?, ?, ?)"
 )
+MESSAGES_BATCH = (
+    "BEGIN UNLOGGED BATCH "
+    + "; ".join((INSERT_MESSAGE, INSERT_BY_NUMBER, INSERT_MESSAGE, INSERT_BY_NUMBER, REMEMBER_NAME))
+    + "; APPLY BATCH"
+)
+"""The text, its reply and the name remembered: one prepared unlogged batch statement."""
 Request = tuple[str, str, tuple[str, ...]]
 """One request to Cassandra: how it was sent (``execute``, ``batch``, ``stream``), its
 operation class and its CQL (a batch's statements)."""
@@ -108,11 +113,7 @@ PLAN: tuple[Request, ...] = (
     ("execute", "read", (IS_OPTED_OUT,)),
     ("execute", "read", (SENDER,)),
     ("execute", "signup", (SIGN_UP_CONFIRMED,)),
-    (
-        "batch",
-        "write",
-        (INSERT_MESSAGE, INSERT_BY_NUMBER, INSERT_MESSAGE, INSERT_BY_NUMBER, REMEMBER_NAME),
-    ),
+    ("execute", "write", (MESSAGES_BATCH,)),
 )
 """(how it is sent, operation class, CQL): what the raw side sends per text, in order."""
 WHY = (
@@ -254,8 +255,8 @@ def serve(keyspace: str, port: int, account: str, token: str, pipe: Connection) 
 
 def _time_catalog_refreshes() -> list[float]:
     """Time each refresh of the webhook's catalog (``sms.catalog`` reads every upcoming event
-    and its options' seats every ``FRESH_S`` seconds, holding its lock: every text that
-    needs it waits): the list their durations (s) go to."""
+    and its options' seats every ``FRESH_S`` seconds, in the background while texts go on
+    with the list it replaces): the list their durations (s) go to."""
     took: list[float] = []
     read = getattr(sms.catalog, "upcoming_with_options", None)
     if read is None:  # the catalog reads otherwise now: not timed
@@ -431,12 +432,10 @@ class RawTexts(Side):
     def __init__(self, store: Store, session: Session, threads: int) -> None:
         super().__init__(store, "SMSR", threads, is_open=False)  # not in the webhook's catalog
         self._session = session
-        self._claim, self._opted_out, self._sender, self._sign_up, self._remember = (
+        self._claim, self._opted_out, self._sender, self._sign_up, self._messages = (
             session.prepare(cql)
-            for cql in (CLAIM, IS_OPTED_OUT, SENDER, SIGN_UP_CONFIRMED, REMEMBER_NAME)
+            for cql in (CLAIM, IS_OPTED_OUT, SENDER, SIGN_UP_CONFIRMED, MESSAGES_BATCH)
         )
-        self._message = session.prepare(INSERT_MESSAGE)
-        self._by_number = session.prepare(INSERT_BY_NUMBER)
         self._state = {option_id: (0, 0) for option_id in self.options}  # version, taken
         seats = {option_id: store.registrations.seats(option_id) for option_id in self.options}
         self._prefix = {option_id: seats[option_id].ref_prefix for option_id in self.options}
@@ -504,30 +503,16 @@ class RawTexts(Side):
         ref = make_ref(self._prefix[option_id], code, number)
         reply = f"You're confirmed for {self._about}. Code {ref}. To cancel text CANCEL {ref}"
         reply_id = uuid_from_time(datetime.now(UTC))
-        batch = BatchStatement(batch_type=BatchType.UNLOGGED)
-        batch.add(
-            self._message,
+        execute(
+            self._messages,
             (
-                day,
-                message_id,
-                "in",
-                sender,
-                SITE_NUMBER,
-                text_body(self._code),
-                sid,
-                NODE,
-                "signed_up",
-                reply,
+                *(day, message_id, "in", sender, SITE_NUMBER, text_body(self._code), sid, NODE),
+                *("signed_up", reply, sender, message_id, day, "in", "signed_up"),
+                *(day, reply_id, "out", SITE_NUMBER, sender, reply, None, NODE, "reply", None),
+                *(sender, reply_id, day, "out", "reply", NAME, sender),
             ),
+            execution_profile="write",
         )
-        batch.add(self._by_number, (sender, message_id, day, "in", "signed_up"))
-        batch.add(
-            self._message,
-            (day, reply_id, "out", SITE_NUMBER, sender, reply, None, NODE, "reply", None),
-        )
-        batch.add(self._by_number, (sender, reply_id, day, "out", "reply"))
-        batch.add(self._remember, (NAME, sender))
-        execute(batch, execution_profile="write")
 
 
 # -- the run ----------------------------------------------------------------------------------
@@ -557,9 +542,11 @@ def describe(kind: str, op: str, cqls: Sequence[str]) -> str:
     if kind == "batch":
         return f"unlogged batch of {len(cqls)}: {_listed(cqls)} [{op}]"
     text = " ".join(cqls[0].split())
-    if text.upper().startswith("BEGIN"):  # a conditional batch written as one statement
+    if text.upper().startswith("BEGIN"):  # a batch written as one statement
         parts = [part.strip() for part in text.split(";")][:-1]  # up to APPLY BATCH
         parts[0] = re.sub(r"^BEGIN\s+(UNLOGGED\s+)?BATCH\s+", "", parts[0], flags=re.IGNORECASE)
+        if not is_lwt(parts):
+            return f"unlogged batch of {len(parts)}: {_listed(parts)} [{op}]"
         return f"conditional batch of {len(parts)} (LWT): {_listed(parts, marked=False)} [{op}]"
     return f"{_statement(text)} [{op}]"
 

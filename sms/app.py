@@ -3,8 +3,9 @@
 A request's signature is checked against the webhook's public URL as cluster.yaml gives it
 (what the provider signed), never against the address the request reached: behind a reverse
 proxy those differ. A forged, missing or stale signature is answered 403 and nothing is stored;
-a signed request that cannot be read, 400. The text is then taken on a worker thread
-(:class:`~sms.service.SmsService`) and answered in the provider's form (TwiML for Twilio).
+a signed request that cannot be read, 400. The text is then taken on the server's IOLoop
+(:class:`~sms.service.SmsService`, awaiting its storage requests) and answered in the
+provider's form (TwiML for Twilio).
 
 When Cassandra is out of reach nothing can be stored: the text is not taken, which is logged,
 and the member is told to send it again (Twilio does not retry a webhook that answered).
@@ -14,12 +15,10 @@ from __future__ import annotations
 
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
 import tornado.web
-from tornado.ioloop import IOLoop
 
 from node.context import NodeContext
 from sms.providers import Provider, WebhookRefused
@@ -30,26 +29,30 @@ log = logging.getLogger("gather.sms")
 
 MAX_BODY_BYTES = 64 * 1024
 """A webhook request is a few KiB; anything much larger is refused before it is read."""
-WORKERS = 16
 NOT_TAKEN = "Sorry, we could not take your text just now. Please send it again in a few minutes."
 
 
+@tornado.web.stream_request_body
 class WebhookHandler(tornado.web.RequestHandler):
-    """The provider's POST of one inbound text (or, for Telnyx, of another event)."""
+    """The provider's POST of one inbound text (or, for Telnyx, of another event). The body
+    is taken as it comes (the adapter parses it), not parsed as a form by Tornado too."""
 
     def initialize(self, service: SmsService, provider: Provider, url: str) -> None:
         self.service = service
         self.provider = provider
         self.url = url
+        self._chunks: list[bytes] = []
+
+    def data_received(self, chunk: bytes) -> None:
+        self._chunks.append(chunk)
 
     def check_xsrf_cookie(self) -> None:
         """Providers sign their requests instead: no XSRF token here."""
 
     async def post(self) -> None:
         try:
-            inbound = self.provider.parse(
-                self.url, dict(self.request.headers), self.request.body, time.time()
-            )
+            body = b"".join(self._chunks)
+            inbound = self.provider.parse(self.url, self.request.headers, body, time.time())
         except WebhookRefused as refused:
             log.warning("webhook request refused: %s", refused.reason)
             self.set_status(refused.status)
@@ -58,9 +61,8 @@ class WebhookHandler(tornado.web.RequestHandler):
         if inbound is None:  # a signed event that is not an inbound text
             self.finish(b"")
             return
-        executor: ThreadPoolExecutor = self.application.settings["executor"]
         try:
-            reply = await IOLoop.current().run_in_executor(executor, self.service.take, inbound)
+            reply = await self.service.take(inbound)
         except ValidationError as invalid:  # a provider's field out of any sane bounds
             log.warning("webhook request refused: %s", invalid.field)
             self.set_status(400)
@@ -92,6 +94,5 @@ def make_app(
     return tornado.web.Application(
         [(path, WebhookHandler, {"service": service, "provider": provider, "url": url})],
         context=context,
-        executor=ThreadPoolExecutor(WORKERS, thread_name_prefix="sms-webhook"),
         xsrf_cookies=False,
     )

@@ -19,11 +19,14 @@ A question's state (which option? what name?) is kept in Cassandra with a time t
 rules (:mod:`signups`) with the provider's message id as the idempotency key, so a retried
 message signs up once. Nothing is answered to an opted-out number but HELP and START.
 
-Blocking: call :meth:`Conversation.answer` from a worker thread. Thread-safe.
+:meth:`Conversation.answer` runs on the webhook's IOLoop: a sign-up's reads and its flow are
+awaited there; the rarer commands' blocking storage calls go to the service's thread pool.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -38,8 +41,11 @@ from storage.errors import ClosedError, NotFound, Refused, ValidationError
 from storage.events import Event, SignupOption
 from storage.flow import Query
 from storage.registrations import MAX_NAME
-from storage.sms_senders import Sender, SmsSenders
+from storage.sms_senders import Sender, SmsSenders, sender_of
 from storage.store import Store
+
+Blocking = Callable[..., Awaitable[Any]]
+"""Runs ``work(*args)`` off the IOLoop and awaits its result (``SmsService.blocking``)."""
 
 
 @dataclass(frozen=True)
@@ -55,26 +61,40 @@ class Outcome:
 
 class Conversation:
     """Answers texts from members, with ``store`` (one per text: the node's store is replaced
-    when its connection restarts) and the node's shared ``catalog``."""
+    when its connection restarts), the node's shared ``catalog`` and ``blocking`` for the
+    storage calls that block."""
 
-    def __init__(self, store: Store, site: SiteConfig, sms: SmsConfig, catalog: Catalog) -> None:
+    def __init__(
+        self,
+        store: Store,
+        site: SiteConfig,
+        sms: SmsConfig,
+        catalog: Catalog,
+        blocking: Blocking,
+    ) -> None:
         self._store = store
         self._site = site
         self._sms = sms
         self.catalog = catalog
+        self._blocking = blocking
 
-    def answer(self, sender: str, body: str, key: str) -> Outcome:
+    async def answer(self, sender: str, body: str, key: str) -> Outcome:
         """What the text ``body`` from ``sender`` (E.164) does; ``key`` is unique to this
         message (the provider's id): doing it again changes nothing more."""
         command = commands.read(body)
-        asked = self._store.sms_optouts.asking(sender)  # the two reads overlap
-        getting = self._store.sms_senders.getting(sender)
-        opted_out = asked()
+        db = self._store.db
+        opt_out, remembered = self._store.sms_optouts.lookup(sender), SmsSenders.lookup(sender)
+        asked, getting = await asyncio.gather(  # the two reads overlap
+            db.execute_async(opt_out.cql, opt_out.params, opt_out.op),
+            db.execute_async(remembered.cql, remembered.params, remembered.op),
+            return_exceptions=True,  # the sender's read only fails a text that needs it
+        )
+        opted_out = bool(_rows(asked))
         match command:
             case commands.OptOut(word=word):
-                return self._opt_out(sender, word, opted_out)
+                return await self._blocking(self._opt_out, sender, word, opted_out)
             case commands.OptIn():
-                self._store.sms_optouts.opt_in(sender)
+                await self._blocking(self._store.sms_optouts.opt_in, sender)
                 quiet = self._sms.provider_opt_outs
                 return Outcome("opted_in", None if quiet else replies.opted_in(self._site))
             case commands.Help():
@@ -83,23 +103,24 @@ class Conversation:
             return Outcome("ignored", None)
         if isinstance(command, commands.Unreadable):
             return Outcome("unreadable", replies.unreadable(command.problem))
-        state = getting()
+        state = sender_of(sender, _rows(getting))
         match command:
             case commands.Events():
-                upcoming = [event for event, _ in self.catalog.upcoming(self._store)]
+                upcoming = [event for event, _ in await self.catalog.upcoming(self._store)]
                 return Outcome("events", replies.events(upcoming, self._site))
             case commands.Status():
-                return self._status(sender)
+                return await self._status(sender)
             case commands.Cancel(ref=ref):
-                return self._cancel(sender, ref)
+                return await self._blocking(self._cancel, sender, ref)
             case commands.Join(alone=True) if _question(state) == "name":
-                return self._named(state, body.strip(), key)  # a one-word name: "Ada"
+                return await self._named(state, body.strip(), key)  # a one-word name: "Ada"
             case commands.Join():
-                return self._join(state, command, key, explicit=body.split()[0].upper() == "JOIN")
+                explicit = body.split()[0].upper() == "JOIN"
+                return await self._join(state, command, key, explicit)
             case commands.Choice(number=number) if _question(state) == "option":
-                return self._choose(state, number, key)
+                return await self._choose(state, number, key)
             case commands.Text(text=text) if _question(state) == "name" and text:
-                return self._named(state, text, key)
+                return await self._named(state, text, key)
         return Outcome("needs_person", replies.hint())
 
     def _opt_out(self, sender: str, word: str, already: bool) -> Outcome:
@@ -108,10 +129,10 @@ class Conversation:
         reply = replies.opted_out(self._site) if confirm else None
         return Outcome("opted_out", reply, (SmsSenders.settling(sender),))
 
-    def _status(self, sender: str) -> Outcome:
-        upcoming = self.catalog.upcoming(self._store)
+    async def _status(self, sender: str) -> Outcome:
+        upcoming = await self.catalog.upcoming(self._store)
         events = {option.option_id: event for event, options in upcoming for option in options}
-        held = self._store.registrations.held_by(sender, events)
+        held = await self._blocking(self._store.registrations.held_by, sender, events)
         pairs = [(registration, events[registration.option_id]) for registration in held]
         pairs.sort(key=lambda pair: (pair[1].starts_at, pair[0].ref))
         return Outcome("status", replies.status(pairs))
@@ -126,8 +147,8 @@ class Conversation:
         event = self._store.events.get(registration.event_id)
         return Outcome("cancelled", replies.cancelled(registration, event))
 
-    def _join(self, state: Sender, join: commands.Join, key: str, explicit: bool) -> Outcome:
-        found = self.catalog.by_code(self._store, join.code)
+    async def _join(self, state: Sender, join: commands.Join, key: str, explicit: bool) -> Outcome:
+        found = await self.catalog.by_code(self._store, join.code)
         if isinstance(found, Event):
             return Outcome("refused", replies.refused(explain(ClosedError(join.code))))
         if found is None:
@@ -139,7 +160,7 @@ class Conversation:
         if not open_options:
             return Outcome("refused", replies.refused(explain(ClosedError(join.code))))
         if len(open_options) > 1:
-            self._ask(
+            await self._ask(
                 state,
                 {
                     "q": "option",
@@ -150,12 +171,12 @@ class Conversation:
                 },
             )
             return Outcome("asked_option", replies.ask_option(event, open_options))
-        return self._sign_up(state, event, open_options[0], join.party, join.name, key)
+        return await self._sign_up(state, event, open_options[0], join.party, join.name, key)
 
-    def _choose(self, state: Sender, number: int, key: str) -> Outcome:
+    async def _choose(self, state: Sender, number: int, key: str) -> Outcome:
         pending = state.pending or {}
         choices: list[str] = pending.get("options", [])
-        found = self.catalog.by_id(self._store, UUID(pending["event"]))
+        found = await self.catalog.by_id(self._store, UUID(pending["event"]))
         if found is None:
             closed = replies.refused(explain(ClosedError("event")))
             return Outcome("refused", closed, _settling(state, None))
@@ -165,18 +186,18 @@ class Conversation:
         option = _option(options, choices[number - 1])
         if option is None:
             return Outcome("refused", replies.refused(explain(ClosedError("option"))))
-        return self._sign_up(state, event, option, pending["party"], pending.get("name"), key)
+        return await self._sign_up(state, event, option, pending["party"], pending.get("name"), key)
 
-    def _named(self, state: Sender, text: str, key: str) -> Outcome:
+    async def _named(self, state: Sender, text: str, key: str) -> Outcome:
         pending = state.pending or {}
-        found = self.catalog.by_id(self._store, UUID(pending["event"]))
+        found = await self.catalog.by_id(self._store, UUID(pending["event"]))
         option = None if found is None else _option(found[1], pending["option"])
         if found is None or option is None:
             closed = replies.refused(explain(ClosedError("event")))
             return Outcome("refused", closed, _settling(state, None))
-        return self._sign_up(state, found[0], option, pending["party"], text, key)
+        return await self._sign_up(state, found[0], option, pending["party"], text, key)
 
-    def _sign_up(
+    async def _sign_up(
         self,
         state: Sender,
         event: Event,
@@ -188,11 +209,11 @@ class Conversation:
         name = name or state.name
         if name is None:
             question = {"q": "name", "event": str(event.event_id)}
-            self._ask(state, question | {"option": str(option.option_id), "party": party})
+            await self._ask(state, question | {"option": str(option.option_id), "party": party})
             return Outcome("asked_name", replies.ask_name(event))
         try:
             name = validate.text("name", name, max_len=MAX_NAME)
-            result = signups.sign_up(
+            signing_up = signups.signing_up(
                 self._store,
                 Client.sms(state.phone),
                 option.option_id,
@@ -203,18 +224,29 @@ class Conversation:
                 event_id=event.event_id,
                 contact_proven=True,
             )
+            result = await self._store.db.run_async(signing_up)
         except ValidationError as invalid:
             return Outcome("refused", replies.refused(explain(invalid)))
         except Refused as refused:
             return Outcome("refused", replies.refused(explain(refused)), _settling(state, None))
         registration = result.registration
-        position = signups.waitlist_position(self._store, registration)
+        position = None  # a confirmed sign-up's position is None: no read for it
+        if registration.status == "waitlisted":
+            position = await self._blocking(signups.waitlist_position, self._store, registration)
         action = "waitlisted" if registration.status == "waitlisted" else "signed_up"
         reply = replies.signed_up(registration, event, position)
         return Outcome(action, reply, _settling(state, name))
 
-    def _ask(self, state: Sender, question: dict[str, Any]) -> None:
-        self._store.sms_senders.ask(state.phone, question, self._sms.conversation_ttl_s)
+    async def _ask(self, state: Sender, question: dict[str, Any]) -> None:
+        ttl_s = self._sms.conversation_ttl_s
+        await self._blocking(self._store.sms_senders.ask, state.phone, question, ttl_s)
+
+
+def _rows(read: list[dict[str, Any]] | BaseException) -> list[dict[str, Any]]:
+    """The rows of a read awaited with ``return_exceptions``; its error raised now."""
+    if isinstance(read, BaseException):
+        raise read
+    return read
 
 
 def _settling(state: Sender, name: str | None) -> tuple[Query, ...]:

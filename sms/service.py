@@ -12,13 +12,21 @@
 
 A retry whose first delivery stopped before its answer was stored (a node killed mid-way) is
 taken again: its sign-up carries the same idempotency key (the message id), so it gets the
-same registration. Blocking: call :meth:`SmsService.take` from a worker thread.
+same registration.
+
+:meth:`SmsService.take` runs on the webhook's IOLoop: a sign-up text's requests are awaited
+there (``Database.execute_async``, the sign-up as a :mod:`storage.flow`), not waited for on a
+worker thread; the rarer commands' blocking storage calls, and the catalog's refreshes, run on
+the service's small thread pool (:meth:`SmsService.blocking`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from config.cluster import ClusterConfig, ConfigError, SmsConfig
 from sms.catalog import Catalog
@@ -27,9 +35,17 @@ from sms.providers import Inbound, Provider, TelnyxProvider, TwilioProvider
 from sms.ratelimit import RateLimit
 from storage import validate
 from storage.errors import ValidationError
+from storage.flow import Query
+from storage.session import Database, Row
+from storage.sms_messages import claimed
 from storage.store import Store
 
 log = logging.getLogger("gather.sms")
+
+T = TypeVar("T")
+
+WORKERS = 16
+"""Threads for the blocking storage work of the rarer commands and the catalog's refreshes."""
 
 
 def make_provider(sms: SmsConfig | None) -> Provider:
@@ -67,21 +83,27 @@ class SmsService:
         self._nudge = nudge
         self._site = config.site
         self._limit = RateLimit(config.sms.rate_limit, config.sms.rate_period_s)
-        self.catalog = Catalog()
+        self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="sms-webhook")
+        self.catalog = Catalog(self.blocking)
 
-    def take(self, inbound: Inbound) -> str | None:
+    async def blocking(self, work: Callable[..., T], *args: Any) -> T:
+        """``work(*args)`` on the service's thread pool (storage calls that block)."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool, work, *args)
+
+    async def take(self, inbound: Inbound) -> str | None:
         """Store and answer ``inbound``; the reply to put in the webhook's answer (None when
         there is none, or when the provider's API sends it)."""
         store = self._store()
         messages = store.sms_messages
-        message_id, first = messages.claim(inbound.provider_id)
+        claim, message_id = messages.claiming(inbound.provider_id)
+        message_id, first = claimed(message_id, await _rows(store.db, claim))
         if not first:
-            earlier = messages.get(message_id)
+            earlier = await self.blocking(messages.get, message_id)
             if earlier is not None and earlier.action is not None:
                 log.info("a retried text answered as before")
                 return earlier.reply if self._provider.replies_inline else None
         sender = self._sender(inbound)
-        outcome = self._outcome(store, sender, inbound)
+        outcome = await self._outcome(store, sender, inbound)
         message = messages.new(
             "in",
             sender or inbound.sender[:32],
@@ -93,28 +115,29 @@ class SmsService:
             message_id=message_id,
         )
         if outcome.reply is None:
-            messages.write(message, also=outcome.writes)
+            await _rows(store.db, messages.writing(message, also=outcome.writes))
             return None
         if self._provider.replies_inline:
             reply = messages.new(
                 "out", self._sms.number, message.from_number, outcome.reply, action="reply"
             )
-            messages.write(message, reply, also=outcome.writes)
+            await _rows(store.db, messages.writing(message, reply, also=outcome.writes))
             return outcome.reply
-        store.notices.owe(
+        owed = store.notices.owing(
             "reply", f"reply:{inbound.provider_id}", message.from_number, body=outcome.reply
         )
-        messages.write(message, also=outcome.writes)
+        await _rows(store.db, owed)
+        await _rows(store.db, messages.writing(message, also=outcome.writes))
         self._nudge()
         return None
 
-    def _outcome(self, store: Store, sender: str | None, inbound: Inbound) -> Outcome:
+    async def _outcome(self, store: Store, sender: str | None, inbound: Inbound) -> Outcome:
         if sender is None:  # an alphanumeric sender or a short code: nobody to answer
             return Outcome("ignored", None)
         if not self._limit.allow(sender):
             return Outcome("rate_limited", None)
-        conversation = Conversation(store, self._site, self._sms, self.catalog)
-        return conversation.answer(sender, inbound.body, inbound.provider_id)
+        conversation = Conversation(store, self._site, self._sms, self.catalog, self.blocking)
+        return await conversation.answer(sender, inbound.body, inbound.provider_id)
 
     def _sender(self, inbound: Inbound) -> str | None:
         """The sender's number in E.164, or None when it is not a phone number."""
@@ -122,3 +145,8 @@ class SmsService:
             return validate.phone(inbound.sender, self._region)
         except ValidationError:
             return None
+
+
+async def _rows(db: Database, query: Query) -> list[Row]:
+    """Run ``query`` on the loop; its rows."""
+    return await db.execute_async(query.cql, query.params, query.op)

@@ -106,6 +106,46 @@ class SmsMessage:
         return self.from_number if self.direction == "in" else self.to_number
 
 
+def claimed(message_id: UUID, rows: list[Row]) -> tuple[UUID, bool]:
+    """What :meth:`SmsMessages.claiming`'s rows say: ``message_id`` and True when it was
+    claimed now, else the id an earlier delivery claimed and False."""
+    if rows[0]["[applied]"]:
+        return message_id, True
+    return rows[0]["at"], False
+
+
+def _statements(
+    messages: Sequence[SmsMessage], also: Sequence[Query]
+) -> list[tuple[str, Sequence[object]]]:
+    """The writes that store ``messages`` (each with its line of the log by number), then
+    ``also``'s."""
+    statements: list[tuple[str, Sequence[object]]] = []
+    for message in messages:
+        day = message.at.date()
+        statements += [
+            (
+                _INSERT,
+                (
+                    day,
+                    message.message_id,
+                    message.direction,
+                    message.from_number,
+                    message.to_number,
+                    message.body,
+                    message.provider_id,
+                    message.node,
+                    message.action,
+                    message.reply,
+                ),
+            ),
+            (
+                _INSERT_BY_NUMBER,
+                (message.member, message.message_id, day, message.direction, message.action),
+            ),
+        ]
+    return statements + [(write.cql, write.params) for write in also]
+
+
 def stored_form(body: str) -> str:
     """``body`` as it is stored: bytes that were not UTF-8 (lone surrogates, as
     ``surrogateescape`` decodes them) as ``\\xNN``, control characters other than new lines
@@ -170,46 +210,36 @@ class SmsMessages:
     def claim(self, provider_id: str, at: datetime | None = None) -> tuple[UUID, bool]:
         """The id of the message the provider calls ``provider_id``: a new one, True; or the
         one an earlier delivery of it claimed, False (a lightweight transaction)."""
+        query, message_id = self.claiming(provider_id, at)
+        return claimed(message_id, self._db.execute(query.cql, query.params, op=query.op))
+
+    @staticmethod
+    def claiming(provider_id: str, at: datetime | None = None) -> tuple[Query, UUID]:
+        """:meth:`claim`'s lightweight transaction and the new id it tries (its rows give
+        :func:`claimed`), to run where the caller runs its requests (the webhook awaits it on
+        its IOLoop)."""
         provider_id = validate.text("provider_id", provider_id, max_len=MAX_PROVIDER_ID)
         message_id = uuid_from_time(times.now() if at is None else validate.moment("at", at))
-        claim = self._db.execute(
+        query = Query(
             "INSERT INTO sms_provider_ids (provider_id, at) VALUES (?, ?) IF NOT EXISTS",
             (provider_id, message_id),
-            op="signup",
-        )[0]
-        if claim["[applied]"]:
-            return message_id, True
-        return claim["at"], False
+            "signup",
+        )
+        return query, message_id
 
     def write(self, *messages: SmsMessage, also: Sequence[Query] = ()) -> None:
         """Store messages (and their lines of the log by number) as one unlogged batch, with
         the writes ``also`` (what the messages did, e.g. a sender's name remembered)."""
-        statements: list[tuple[str, Sequence[object]]] = []
-        for message in messages:
-            day = message.at.date()
-            statements += [
-                (
-                    _INSERT,
-                    (
-                        day,
-                        message.message_id,
-                        message.direction,
-                        message.from_number,
-                        message.to_number,
-                        message.body,
-                        message.provider_id,
-                        message.node,
-                        message.action,
-                        message.reply,
-                    ),
-                ),
-                (
-                    _INSERT_BY_NUMBER,
-                    (message.member, message.message_id, day, message.direction, message.action),
-                ),
-            ]
-        statements += [(write.cql, write.params) for write in also]
-        self._db.batch(statements, op="write")
+        self._db.batch(_statements(messages, also), op="write")
+
+    @staticmethod
+    def writing(*messages: SmsMessage, also: Sequence[Query] = ()) -> Query:
+        """:meth:`write`'s batch as one statement, to run where the caller runs its requests
+        (the webhook awaits it on its IOLoop)."""
+        statements = _statements(messages, also)
+        cql = "; ".join(statement for statement, _ in statements)
+        params = tuple(param for _, values in statements for param in values)
+        return Query(f"BEGIN UNLOGGED BATCH {cql}; APPLY BATCH", params, "write")
 
     def record(
         self,

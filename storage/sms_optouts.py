@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from storage import times, validate
+from storage.flow import Query
 from storage.session import Database
 
 
@@ -50,15 +50,17 @@ class SmsOptOuts:
 
     def is_opted_out(self, phone: str) -> bool:
         """Whether ``phone`` must not be texted."""
-        return self.asking(phone)()
+        read = self.lookup(phone)
+        return bool(self._db.execute(read.cql, read.params, op=read.op))
 
-    def asking(self, phone: str) -> Callable[[], bool]:
-        """Start asking whether ``phone`` must not be texted; call the result to wait for the
-        answer (so that the read overlaps others)."""
-        pending = self._db.submit(
-            "SELECT phone FROM sms_optouts WHERE phone = ?", (validate.phone(phone, self._region),)
+    def lookup(self, phone: str) -> Query:
+        """The read behind :meth:`is_opted_out` (any row: opted out), to run where the caller
+        runs its requests (the webhook awaits it on its IOLoop)."""
+        return Query(
+            "SELECT phone FROM sms_optouts WHERE phone = ?",
+            (validate.phone(phone, self._region),),
+            "read",
         )
-        return lambda: bool(pending.result())
 
     def list(self) -> list[OptOut]:
         """Every opted-out number."""

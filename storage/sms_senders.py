@@ -7,7 +7,6 @@ Kept in Cassandra, not in a node's memory, so that any sms node can take the nex
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +14,7 @@ from storage import validate
 from storage.errors import ValidationError
 from storage.flow import Query
 from storage.registrations import MAX_NAME
-from storage.session import Database
+from storage.session import Database, Row
 
 MAX_PENDING = 2000
 
@@ -29,27 +28,27 @@ class Sender:
     pending: dict[str, Any] | None
 
 
+def sender_of(phone: str, rows: list[Row]) -> Sender:
+    """What is remembered of ``phone``, from the rows of :meth:`SmsSenders.lookup`."""
+    if not rows:
+        return Sender(phone, None, None)
+    question = rows[0]["pending"]
+    return Sender(phone, rows[0]["name"], json.loads(question) if question else None)
+
+
 class SmsSenders:
     """Read and update senders' conversation state."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def getting(self, phone: str) -> Callable[[], Sender]:
-        """Start reading what is remembered of ``phone``; call the result to wait for it (so
-        that the read overlaps others)."""
-        pending = self._db.submit(
-            "SELECT name, pending FROM sms_senders WHERE phone = ?", (_phone(phone),)
+    @staticmethod
+    def lookup(phone: str) -> Query:
+        """The read of what is remembered of ``phone`` (its rows give :func:`sender_of`), to
+        run where the caller runs its requests (the webhook awaits it on its IOLoop)."""
+        return Query(
+            "SELECT name, pending FROM sms_senders WHERE phone = ?", (_phone(phone),), "read"
         )
-
-        def sender() -> Sender:
-            rows = pending.result()
-            if not rows:
-                return Sender(phone, None, None)
-            question = rows[0]["pending"]
-            return Sender(phone, rows[0]["name"], json.loads(question) if question else None)
-
-        return sender
 
     def ask(self, phone: str, question: dict[str, Any], ttl_s: int) -> None:
         """Remember that ``phone``'s next text answers ``question`` (for ``ttl_s`` seconds)."""

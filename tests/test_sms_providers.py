@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from twilio.twiml.messaging_response import MessagingResponse  # type: ignore[import-untyped]
 
 from sms import segments
 from sms.providers import (
@@ -30,6 +31,7 @@ from sms.providers import (
     TwilioProvider,
     WebhookRefused,
 )
+from sms.providers.base import sendable
 from sms.sandbox import ProviderSandbox, telnyx_webhook_request, twilio_webhook_request
 from tests.helpers import free_port
 
@@ -228,6 +230,29 @@ def test_twilio_answers_twiml(twilio: TwilioProvider) -> None:
         empty = ET.fromstring(twilio.answer(silent).body)
         assert (empty.tag, list(empty)) == ("Response", [])
     assert twilio.replies_inline
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        None,
+        "",
+        "plain",
+        "a < b & c > d",
+        "quotes \" ' and ]]>",
+        "line\nbreak\ttab\r",
+        "\x07\ufffe",
+        "caf\u00e9 \u20ac \U0001f600",
+        "lone \udc80 byte",
+    ],
+)
+def test_twilio_twiml_is_what_twilios_library_writes(
+    twilio: TwilioProvider, reply: str | None
+) -> None:
+    response = MessagingResponse()
+    if reply:
+        response.message(re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]", "", sendable(reply)))
+    assert twilio.answer(reply).body == response.to_xml().encode("utf-8")
 
 
 # --- Telnyx webhook ---

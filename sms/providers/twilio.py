@@ -11,12 +11,18 @@ reply goes back inline, as TwiML in the webhook's answer. A text of our own is a
 from __future__ import annotations
 
 import base64
+import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode, urlparse
+from xml.sax.saxutils import escape
 
-from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
-from twilio.twiml.messaging_response import MessagingResponse  # type: ignore[import-untyped]
+from twilio.request_validator import (  # type: ignore[import-untyped]
+    RequestValidator,
+    add_port,
+    compare,
+    remove_port,
+)
 
 from sms.providers.base import (
     Answer,
@@ -36,6 +42,10 @@ REQUIRED_FIELDS = ("MessageSid", "From", "To", "Body")
 """The webhook fields an inbound text must have (Body may be empty)."""
 
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response>{}</Response>'
+_TWIML_EMPTY = b'<?xml version="1.0" encoding="UTF-8"?><Response />'
+"""TwiML as twilio's ``MessagingResponse`` writes it (ElementTree), with and without a
+message."""
 
 
 class FormFields(Mapping[str, str]):
@@ -103,7 +113,10 @@ class TwilioProvider(Provider):
             raise WebhookRefused(403, "missing signature")
         try:
             fields = FormFields.parse(body)
-            valid = bool(self._validator.validate(url, fields, signature))
+            valid = any(
+                compare(self._validator.compute_signature(signed, fields), signature)
+                for signed in _signed_urls(url)
+            )
         except UnicodeError:
             # A body that is not form encoding, or whose fields are not UTF-8 (the validator
             # cannot encode them): Twilio always sends UTF-8, so the request is not Twilio's.
@@ -123,10 +136,11 @@ class TwilioProvider(Provider):
     def answer(self, reply: str | None) -> Answer:
         """TwiML: ``<Response><Message>reply</Message></Response>``, or an empty
         ``<Response/>`` (no reply)."""
-        response = MessagingResponse()
-        if reply:
-            response.message(_XML_ILLEGAL.sub("", sendable(reply)))
-        return Answer(200, "text/xml; charset=utf-8", response.to_xml().encode("utf-8"))
+        if not reply:
+            return Answer(200, "text/xml; charset=utf-8", _TWIML_EMPTY)
+        text = escape(_XML_ILLEGAL.sub("", sendable(reply)))
+        message = f"<Message>{text}</Message>" if text else "<Message />"
+        return Answer(200, "text/xml; charset=utf-8", _TWIML.format(message).encode("utf-8"))
 
     def _request(self, to: str, body: str) -> ApiRequest:
         credentials = f"{self.account_sid}:{self._auth_token}".encode()
@@ -154,3 +168,13 @@ class TwilioProvider(Provider):
             None if code is None else str(code),
             message if isinstance(message, str) else "",
         )
+
+
+@functools.lru_cache(maxsize=8)
+def _signed_urls(url: str) -> tuple[str, str]:
+    """The URLs Twilio may have signed for ``url``, as ``RequestValidator.validate`` tries
+    them (with and without the port), the one ``url`` is first: a genuine request costs one
+    HMAC."""
+    parsed = urlparse(url)
+    with_port, without_port = add_port(parsed), remove_port(parsed)
+    return (with_port, without_port) if parsed.port else (without_port, with_port)
