@@ -46,6 +46,8 @@ SMS_PROVIDERS = ("twilio", "telnyx")
 MAIL_SECURITY = ("starttls", "ssl", "none")
 MAIL_TIMEOUT_S = 30.0
 MAIL_MAX_LISTED = 50
+REMIND_AT = time(9, 0)
+"""When members' reminders are owed on the day before an event, by default."""
 MAX_ADDRESS_LENGTH = 254
 MIN_COOKIE_BYTES = 32
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,47}$")
@@ -273,7 +275,7 @@ class MailConfig:
     """How long one SMTP exchange (connecting, each command) may take."""
     max_listed: int
     """Messages that need a person listed in full in one digest; more are counted only."""
-    remind_at: time = time(9, 0)
+    remind_at: time = REMIND_AT
     """When members' reminders are owed on the day before an event, on the event's clock."""
 
 
@@ -481,7 +483,7 @@ def _parse_mail(
             )
     clock = 'a 24-hour time "HH:MM" like "07:00"'
     send_at = section.text("send_at", pattern=_CLOCK, form=clock)
-    remind_at = section.text("remind_at", False, pattern=_CLOCK, form=clock) or "09:00"
+    remind_at = section.text("remind_at", False, pattern=_CLOCK, form=clock)
     zone = site.time_zone
     if section.value("time_zone", required=False) is not None:
         zone = _time_zone(section)
@@ -498,7 +500,7 @@ def _parse_mail(
         send_empty=section.boolean("send_empty"),
         timeout_s=section.number("timeout_s", 1.0, 300.0, default=MAIL_TIMEOUT_S),
         max_listed=section.integer("max_listed", 1, 1000, default=MAIL_MAX_LISTED),
-        remind_at=time.fromisoformat(remind_at),
+        remind_at=REMIND_AT if remind_at is None else time.fromisoformat(remind_at),
     )
 
 

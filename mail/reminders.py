@@ -17,8 +17,9 @@ import logging
 from typing import Any
 
 from actors.ticker import TickingActor
+from config.cluster import REMIND_AT
 from node.context import NodeContext
-from notices.announcer import REMIND_AT, Announcer
+from notices.announcer import Announcer
 from storage import times
 from storage.errors import StorageError
 

@@ -29,16 +29,18 @@ Blocking; not thread-safe (one per actor or per request).
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from config.cluster import REMIND_AT
 from storage import times
 from storage.announcements import Announcement, key_of
-from storage.errors import Conflict, NotFound
+from storage.errors import Conflict, NotFound, Refused, StorageError
 from storage.events import Event, changed
 from storage.flow import Query
 from storage.notices import channel_of
@@ -46,10 +48,10 @@ from storage.registrations import Registration
 from storage.snapshots import snapshot
 from storage.store import Store
 
+log = logging.getLogger("gather.notices")
+
 MOVES = ("starts_at", "location")
 """The fields whose change registrants are told of: the event's time and its place."""
-REMIND_AT = time(9, 0)
-"""When, on the day before the event in its time zone, reminders are owed by default."""
 TOLD = {
     "reminder": ("confirmed",),
     "changed": ("confirmed", "waitlisted"),
@@ -110,8 +112,8 @@ class Announcer:
         assert announcement is not None  # its key is this moment's: nobody else has it
         try:
             after = events.update(event_id, **changes)
-        except Exception as exc:
-            self.store.announcements.void(announcement, f"the change was not made: {exc}")
+        except Refused as exc:  # nothing was written; uncertain is left owing: the sweep sees
+            self.store.announcements.void(announcement, f"the change was refused: {exc}")
             raise
         return after, self._owe(announcement, after)
 
@@ -131,15 +133,11 @@ class Announcer:
 
     def remind(self, now: datetime) -> list[Announcement]:
         """Owe the reminders due at ``now`` (:func:`reminder_due`) that no node has owed yet;
-        the announcements done."""
+        the announcements done. One event's failure is logged and the others go on."""
         known = {a.key: a for a in self.store.announcements.recent()}
-        done = []
-        for event in self.store.events.list():
-            if reminder_due(event, now, self.remind_at):
-                announcement = self._remind(event, now, known.get(reminder_key(event)))
-                if announcement is not None:
-                    done.append(announcement)
-        return done
+        due = (e for e in self.store.events.list() if reminder_due(e, now, self.remind_at))
+        done = (self._each(self._remind, e, now, known.get(reminder_key(e))) for e in due)
+        return [announcement for announcement in done if announcement is not None]
 
     def remind_event(self, event: Event, now: datetime) -> Announcement | None:
         """Owe the event's reminders if they are due at ``now`` and no node owed them yet;
@@ -153,22 +151,37 @@ class Announcer:
     ) -> Announcement | None:
         """Owe the due reminders of ``event`` unless ``found`` (its announcement as last read)
         says another node has, or is, owing them."""
-        if found is not None and not found.to_finish(self.node, now):
+        if found is not None and found.state != "void" and not found.taken_over(now):
             return None
         day = start_day(event).isoformat()
         announcement = self.store.announcements.claim("reminder", event, day, self.node, now)
         return None if announcement is None else self._owe(announcement, event)
 
     def sweep(self, now: datetime) -> list[Announcement]:
-        """Finish (or void) the announcements whose node died mid-way; those finished."""
-        finished = []
-        for found in self.store.announcements.unfinished():
-            if not found.to_finish(self.node, now):
-                continue
-            announcement = self.store.announcements.take_over(found, self.node, now)
-            if announcement is not None:
-                finished.append(self._resume(announcement, now))
-        return finished
+        """Finish (or void) the announcements whose node died mid-way (their claim is
+        :data:`~storage.announcements.CLAIM_S` old); those finished. One announcement's
+        failure is logged and the others go on."""
+        done = (
+            self._each(self._take_over, found, now)
+            for found in self.store.announcements.unfinished()
+            if found.taken_over(now)
+        )
+        return [announcement for announcement in done if announcement is not None]
+
+    def _take_over(self, found: Announcement, now: datetime) -> Announcement | None:
+        announcement = self.store.announcements.take_over(found, self.node, now)
+        return None if announcement is None else self._resume(announcement, now)
+
+    def _each(self, work: Callable[..., Announcement | None], *args: Any) -> Announcement | None:
+        """``work(*args)``, one announcement's; an error of storage or a bug in it is logged
+        (with its traceback) and counts as nothing done, so that it stops no other."""
+        try:
+            return work(*args)
+        except StorageError as exc:
+            log.warning("an announcement was put off: %s", exc)
+        except Exception:
+            log.exception("an announcement failed; tried again at the next check")
+        return None
 
     def _resume(self, announcement: Announcement, now: datetime) -> Announcement:
         """Finish an announcement taken over, if what it announces holds."""

@@ -30,8 +30,9 @@ notices of :mod:`notices.announcer`: a ``reminder`` goes out only to a registrat
 confirmed, for an event not started, and still starting on the day the reminder
 was owed for; a ``changed`` or ``cancelled`` one is sent from the snapshot it was owed with
 (the event may be deleted by then), unless the registration was cancelled since, or (for a
-change) the event was cancelled or deleted since. The watermark does not pass the day of an
-announcement still owing (its notices are owed on the day it began).
+change) the event was cancelled, deleted or changed again since (the later change tells its
+own). The watermark does not pass the day of an announcement still owing, or done within
+:data:`SETTLE_MARGIN` (its notices are owed on the day it began, maybe after a pass read it).
 
 Blocking; one pass at a time (the notifier actor's thread).
 """
@@ -49,6 +50,7 @@ from typing import ClassVar, Generic, TypeVar
 from notices.announcer import start_day
 from notices.outcome import SendKind, SendOutcome
 from storage import times
+from storage.announcements import Announcement
 from storage.errors import NotFound
 from storage.events import Event
 from storage.notices import SNAPSHOT_KINDS, Notice
@@ -156,9 +158,9 @@ class Sender(Generic[C]):
         """Move the watermark to the oldest day that still holds an unsettled notice."""
         settled_until = (now - SETTLE_MARGIN).date()
         until = min(oldest_open or settled_until, settled_until)
-        if until > since:  # not past an announcement still owing: it owes on its own day
-            owing = [a.owed_at.date() for a in store.announcements.unfinished()]
-            until = min([until, *owing])
+        if until > since:  # not past an announcement still owing, or just done: it owes on
+            held = [a.owed_at.date() for a in store.announcements.recent() if _holds(a, now)]
+            until = min([until, *held])  # its own day, maybe after this pass read it
         if until > since:
             moment = datetime.combine(until, datetime.min.time(), now.tzinfo)
             store.watermarks.advance(self.watermark_job, moment)
@@ -215,17 +217,21 @@ class Sender(Generic[C]):
 
     def _announced(self, store: Store, notice: Notice) -> C | None:
         """A change's or a cancellation's content, from the snapshot it was owed with; the
-        registration cancelled since, or (for a change) the event deleted or cancelled since,
-        is not told."""
+        registration cancelled since, or (for a change) the event deleted, cancelled or
+        changed again since (the later change tells its own), is not told."""
         assert notice.body is not None
-        registration, event = unpack(notice.body)
+        try:
+            registration, event = unpack(notice.body)
+        except (ValueError, KeyError, TypeError):
+            self._skip(store, notice, "its snapshot cannot be read")
+            return None
         why_not = None
         try:
-            now = store.registrations.numbered(registration.option_id, registration.number)
-            if now.status == "cancelled":
+            current = store.registrations.numbered(registration.option_id, registration.number)
+            if current.status == "cancelled":
                 why_not = "the registration was cancelled since"
-            elif notice.kind == "changed" and store.events.get(event.event_id).cancelled:
-                why_not = "the event was cancelled since"
+            elif notice.kind == "changed":
+                why_not = _why_not_changed(event, store.events.get(event.event_id))
         except NotFound:  # deleted since, its ledger purged
             if notice.kind == "changed":
                 why_not = "the event was deleted since"
@@ -281,3 +287,22 @@ def _why_no_reminder(notice: Notice, about: About) -> str | None:
     if f":{start_day(event)}:" not in notice.key:
         return "the event moved to another day"
     return None
+
+
+def _why_not_changed(announced: Event, event: Event) -> str | None:
+    """Why a change's notice announcing ``announced`` may not go out about ``event`` as it is
+    now (None: it may)."""
+    if event.cancelled:
+        return "the event was cancelled since"
+    if (event.starts_at, event.location) != (announced.starts_at, announced.location):
+        return "the event was changed again since"
+    return None
+
+
+def _holds(announcement: Announcement, now: datetime) -> bool:
+    """Whether the announcement may still owe notices on its day that a pass has not seen:
+    still owing, or done less than :data:`SETTLE_MARGIN` ago."""
+    if announcement.state == "owing":
+        return True
+    done = announcement.done_at
+    return announcement.state == "done" and done is not None and now - done < SETTLE_MARGIN

@@ -86,8 +86,7 @@ def status(held: Sequence[tuple[Registration, Event]]) -> str:
     if not held:
         return "You have no upcoming sign-ups. Text EVENTS to see what is on."
     lines = [
-        f"{_title(event)} {when(event)} "
-        f"{'event cancelled' if event.cancelled else registration.status} {registration.ref}"
+        f"{_title(event)} {when(event)} {registration.status} {registration.ref}"
         for registration, event in held
     ]
     return fitted(lines, "Your sign-ups: ", " +{n} more")

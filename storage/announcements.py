@@ -9,7 +9,8 @@ same key is told no), owes one notice per registrant, all at the announcement's 
 it ``owing``: once its claim is :data:`CLAIM_S` old another node takes it over
 (:meth:`~Announcements.claim` again, or :meth:`~Announcements.unfinished` for the sweep) and
 finishes it. An announcement whose change did not apply (the node died before it) is
-:meth:`~Announcements.void`\\ ed. The rows double as the history the management UI shows.
+:meth:`~Announcements.void`\\ ed; claiming its key again (staff cancel once more) starts it
+afresh. The rows double as the history the management UI shows.
 
 Example::
 
@@ -33,7 +34,6 @@ from storage.session import Database, Row
 KINDS = ("reminder", "changed", "cancelled")
 """``reminder``: the day before the event; ``changed``: a new time or place; ``cancelled``:
 staff cancelled the event."""
-STATES = ("owing", "done", "void")
 CLAIM_S = 120.0
 """An ``owing`` announcement claimed longer ago than this is taken to belong to a node that
 died mid-way."""
@@ -80,10 +80,6 @@ class Announcement:
         """Whether another node may take it over at ``now``."""
         return self.state == "owing" and now - self.claimed_at > timedelta(seconds=CLAIM_S)
 
-    def to_finish(self, node: str, now: datetime) -> bool:
-        """Whether ``node`` may finish it at ``now``: still owing, and its own or taken over."""
-        return self.state == "owing" and (self.claimed_by == node or self.taken_over(now))
-
 
 class Announcements:
     """Claim, finish and list announcements."""
@@ -104,9 +100,9 @@ class Announcements:
         self, kind: str, event: Event, what: str, node: str, now: datetime | None = None
     ) -> Announcement | None:
         """Make ``node`` the one owing the announcement of ``kind`` about ``event`` (as it is
-        announced: its title, start and place); None when it is done, void, or owing on
-        another node whose claim is still in force. A node's own claim is held (its actor
-        crashed mid-way and was restarted): it goes on at once."""
+        announced: its title, start and place); None when it is done, or owing on a node
+        (this one too: another request, another actor) whose claim is still in force. A
+        ``void`` one (what it announced never happened) is claimed afresh."""
         now = times.now() if now is None else now
         key = key_of(kind, event.event_id, what)
         node = validate.text("node", node, max_len=48)
@@ -123,11 +119,30 @@ class Announcements:
         if rows[0]["[applied]"]:
             return claimed
         found = _announcement(rows[0])  # the row that is there
-        if found.state != "owing":
-            return None
-        if found.claimed_by == node:
-            return found
+        if found.state == "void":  # what it announced never happened: announce it now
+            return self._reclaim(found, claimed)
         return self.take_over(found, node, now) if found.taken_over(now) else None
+
+    def _reclaim(self, void: Announcement, claimed: Announcement) -> Announcement | None:
+        """Claim a ``void`` announcement's key again, afresh."""
+        applied = self._db.execute(
+            "UPDATE announcements SET title = ?, starts_at = ?, location = ?, state = 'owing', "
+            "claimed_by = ?, claimed_at = ?, owed_at = ?, detail = '' "
+            "WHERE job = ? AND key = ? IF state = 'void' AND claimed_at = ?",
+            (
+                claimed.title,
+                claimed.starts_at,
+                claimed.location,
+                claimed.claimed_by,
+                claimed.claimed_at,
+                claimed.owed_at,
+                _JOB,
+                claimed.key,
+                void.claimed_at,
+            ),
+            op="signup",
+        )[0]["[applied]"]
+        return claimed if applied else None
 
     def take_over(
         self, announcement: Announcement, node: str, now: datetime | None = None

@@ -24,16 +24,18 @@ R = TypeVar("R", Registration, Event)
 
 
 def snapshot(registration: Registration, event: Event) -> str:
-    """The body of a :data:`~storage.notices.SNAPSHOT_KINDS` notice: the registration and the
-    event (without its description) as they are announced."""
+    """The body of a :data:`~storage.notices.SNAPSHOT_KINDS` notice: the registration
+    (without its idempotency key and node) and the event (without its description) as they
+    are announced."""
+    kept = replace(registration, idempotency_key="", node="")
     shown = replace(event, description="")
-    return json.dumps(
-        {"registration": _plain(registration), "event": _plain(shown)}, separators=(",", ":")
-    )
+    return json.dumps({"registration": _plain(kept), "event": _plain(shown)}, separators=(",", ":"))
 
 
 def unpack(body: str) -> tuple[Registration, Event]:
-    """The registration and the event a :func:`snapshot` holds."""
+    """The registration and the event a :func:`snapshot` holds (a field the dataclass no
+    longer has is left out; one it has gained takes its default). Raises ``ValueError``,
+    ``KeyError`` or ``TypeError`` for a body that is no snapshot."""
     data = json.loads(body)
     return _revived(Registration, data["registration"]), _revived(Event, data["event"])
 
@@ -53,6 +55,8 @@ def _revived(cls: type[R], data: dict[str, object]) -> R:
     hints = typing.get_type_hints(cls)
     fields: dict[str, Any] = {}
     for name, item in data.items():
+        if name not in hints:
+            continue
         hint = str(hints[name])
         if item is not None and "UUID" in hint:
             item = UUID(str(item))

@@ -9,6 +9,7 @@ reminders with :meth:`~notices.announcer.Announcer.remind_event` for its own eve
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 from datetime import time, timedelta
 from email.message import EmailMessage
@@ -28,6 +29,7 @@ from storage import times
 from storage.announcements import Announcement
 from storage.errors import Conflict
 from storage.events import Event, SignupOption
+from storage.snapshots import snapshot, unpack
 from storage.store import Store
 from tests.helpers import (
     announced,
@@ -149,6 +151,31 @@ def test_a_new_time_tells_every_registrant_once(
     assert text.contact == phone and text.body is not None  # its snapshot, sent by sms
 
 
+def test_a_change_changed_again_before_it_went_out_tells_only_the_latest(
+    store: Store,
+    mail_sandbox: MailSandbox,
+    email_sender: Sender[EmailMessage],
+    event: tuple[Event, SignupOption],
+) -> None:
+    the_event, option = event
+    member = new_address("a")
+    web_sign_up(store, option, member)
+    send_all(email_sender, store)
+    announcer = Announcer(store, "staff-node")
+    first = announcer.change(the_event.event_id, location="The old hall")[1]
+    second = announcer.change(the_event.event_id, location="The new hall")[1]
+    assert first is not None and second is not None and first.key != second.key
+
+    send_all(email_sender, store)
+    [mail] = mails_to(mail_sandbox, member, "Changed:")
+    assert "The new hall" in str(mail) and "The old hall" not in str(mail)
+    [superseded] = announced(store, first)
+    assert (superseded.state, superseded.outcome) == (
+        "skipped",
+        "the event was changed again since",
+    )
+
+
 def test_a_cancelled_event_tells_its_registrants_even_once_deleted(
     store: Store,
     mail_sandbox: MailSandbox,
@@ -172,8 +199,6 @@ def test_a_cancelled_event_tells_its_registrants_even_once_deleted(
         store.events.update_option(the_event.event_id, option.option_id, capacity=10)
     with pytest.raises(Conflict, match="cancelled"):
         store.events.add_option(the_event.event_id, "More", 10)
-    held = store.registrations.get(refs[seated])
-    assert "event cancelled" in replies.status([(held, cancelled)])  # a text's STATUS
     store.events.delete(the_event.event_id)  # purges the ledger before anything is sent
 
     send_all(email_sender, store)
@@ -193,6 +218,10 @@ def test_an_announcement_a_dead_node_left_is_finished_or_voided(
     assert dead is not None
     store.events.cancel(the_event.event_id, dead.owed_at)  # it died right after this
     other, _ = make_event(store, short_code[:-1] + "Z")
+    third, third_option = make_event(store, short_code[:-1] + "Y")
+    web_sign_up(store, third_option, new_address("a"))
+    lost = store.announcements.claim("cancelled", third, "", "dead-node", long_ago)
+    assert lost is not None  # it died before cancelling
     moved = dataclasses.replace(other, starts_at=other.starts_at + timedelta(hours=1))
     never = store.announcements.claim("changed", moved, "x", "dead-node", long_ago)
     assert never is not None  # it died before the change was made
@@ -203,6 +232,22 @@ def test_an_announcement_a_dead_node_left_is_finished_or_voided(
     assert finished[never.key].state == "void" and "did not apply" in finished[never.key].detail
     assert sorted(n.ref or "" for n in announced(store, finished[dead.key])) == sorted(refs)
     assert {a.key for a in live.sweep(times.now())}.isdisjoint(finished)
+    assert finished[lost.key].state == "void"  # staff press Cancel again: it is told now
+    again = live.cancel(third.event_id)[1]
+    assert again is not None and again.key == lost.key and again.owed == {"email": 1}
+
+
+def test_a_snapshot_reads_with_a_field_more_or_less(
+    store: Store, event: tuple[Event, SignupOption]
+) -> None:
+    the_event, option = event
+    registration = store.registrations.get(web_sign_up(store, option, new_address("a")))
+    body = json.loads(snapshot(registration, the_event))
+    body["event"]["retired_field"] = 1
+    del body["event"]["cancelled_at"]  # a field added since: its default
+    kept, shown = unpack(json.dumps(body))
+    assert (kept.ref, kept.idempotency_key, kept.node) == (registration.ref, "", "")
+    assert shown.starts_at == the_event.starts_at and shown.cancelled_at is None
 
 
 def test_each_notice_has_words_that_fit_one_text(
