@@ -57,7 +57,7 @@ class RemindersActor(TickingActor):
         announcer = Announcer(store, self.context.name, self._remind_at)
         now = times.now()
         try:
-            finished = announcer.sweep(now) + announcer.remind(now)
+            finished = announcer.check(now)
         except StorageError as exc:
             log.warning("reminders not checked this time: %s", exc)
             return 0

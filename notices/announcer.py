@@ -131,12 +131,23 @@ class Announcer:
         cancelled = self.store.events.cancel(event_id, announcement.owed_at)
         return cancelled, self._owe(announcement, cancelled)
 
-    def remind(self, now: datetime) -> list[Announcement]:
-        """Owe the reminders due at ``now`` (:func:`reminder_due`) that no node has owed yet;
-        the announcements done. One event's failure is logged and the others go on."""
-        known = {a.key: a for a in self.store.announcements.recent()}
-        due = (e for e in self.store.events.list() if reminder_due(e, now, self.remind_at))
-        done = (self._each(self._remind, e, now, known.get(reminder_key(e))) for e in due)
+    def check(self, now: datetime) -> list[Announcement]:
+        """:meth:`sweep`, then :meth:`remind`, on one read of the announcements; those
+        finished or done."""
+        known = self.store.announcements.recent()
+        return self.sweep(now, known) + self.remind(now, known)
+
+    def remind(self, now: datetime, known: list[Announcement] | None = None) -> list[Announcement]:
+        """Owe the reminders due at ``now`` (:func:`reminder_due`) that no node has owed yet,
+        by ``known``, the announcements as last read (read now if None, and only if one is
+        due); the announcements done. One event's failure is logged and the others go on."""
+        due = [e for e in self.store.events.list() if reminder_due(e, now, self.remind_at)]
+        if not due:
+            return []
+        if known is None:
+            known = self.store.announcements.recent()
+        keyed = {a.key: a for a in known}
+        done = (self._each(self._remind, e, now, keyed.get(reminder_key(e))) for e in due)
         return [announcement for announcement in done if announcement is not None]
 
     def remind_event(self, event: Event, now: datetime) -> Announcement | None:
@@ -157,15 +168,15 @@ class Announcer:
         announcement = self.store.announcements.claim("reminder", event, day, self.node, now)
         return None if announcement is None else self._owe(announcement, event)
 
-    def sweep(self, now: datetime) -> list[Announcement]:
+    def sweep(self, now: datetime, known: list[Announcement] | None = None) -> list[Announcement]:
         """Finish (or void) the announcements whose node died mid-way (their claim is
-        :data:`~storage.announcements.CLAIM_S` old); those finished. One announcement's
-        failure is logged and the others go on."""
-        done = (
-            self._each(self._take_over, found, now)
-            for found in self.store.announcements.unfinished()
-            if found.taken_over(now)
-        )
+        :data:`~storage.announcements.CLAIM_S` old), oldest first, by ``known``, the
+        announcements as last read, newest first (read now if None); those finished. One
+        announcement's failure is logged and the others go on."""
+        if known is None:
+            known = self.store.announcements.recent()
+        left = [found for found in reversed(known) if found.taken_over(now)]
+        done = (self._each(self._take_over, found, now) for found in left)
         return [announcement for announcement in done if announcement is not None]
 
     def _take_over(self, found: Announcement, now: datetime) -> Announcement | None:

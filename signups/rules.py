@@ -33,10 +33,15 @@ def new_key() -> str:
     return secrets.token_urlsafe(16)
 
 
-def upcoming(store: Store) -> list[Event]:
-    """Open events that have not ended, by start time."""
+def upcoming(store: Store, cancelled: bool = False) -> list[Event]:
+    """Open events that have not ended, by start time; with ``cancelled``, also those staff
+    cancelled that have not ended (to be shown as cancelled)."""
     now = times.now()
-    return [event for event in store.events.list() if event.is_open and event.ends_at > now]
+    return [
+        event
+        for event in store.events.list()
+        if (event.is_open or (cancelled and event.cancelled)) and event.ends_at > now
+    ]
 
 
 def upcoming_with_options(store: Store) -> list[tuple[Event, list[SignupOption]]]:

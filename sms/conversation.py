@@ -83,13 +83,12 @@ class Conversation:
         message (the provider's id): doing it again changes nothing more."""
         command = commands.read(body)
         db = self._store.db
-        opt_out, remembered = self._store.sms_optouts.lookup(sender), SmsSenders.lookup(sender)
         asked, getting = await asyncio.gather(  # the two reads overlap
-            db.execute_async(opt_out.cql, opt_out.params, opt_out.op),
-            db.execute_async(remembered.cql, remembered.params, remembered.op),
+            db.query_async(self._store.sms_optouts.lookup(sender)),
+            db.query_async(SmsSenders.lookup(sender)),
             return_exceptions=True,  # the sender's read only fails a text that needs it
         )
-        opted_out = bool(_rows(asked))
+        opted_out = bool(_answered(asked))
         match command:
             case commands.OptOut(word=word):
                 return await self._blocking(self._opt_out, sender, word, opted_out)
@@ -103,7 +102,7 @@ class Conversation:
             return Outcome("ignored", None)
         if isinstance(command, commands.Unreadable):
             return Outcome("unreadable", replies.unreadable(command.problem))
-        state = sender_of(sender, _rows(getting))
+        state = sender_of(sender, _answered(getting))
         match command:
             case commands.Events():
                 upcoming = [event for event, _ in await self.catalog.upcoming(self._store)]
@@ -242,7 +241,7 @@ class Conversation:
         await self._blocking(self._store.sms_senders.ask, state.phone, question, ttl_s)
 
 
-def _rows(read: list[dict[str, Any]] | BaseException) -> list[dict[str, Any]]:
+def _answered(read: list[dict[str, Any]] | BaseException) -> list[dict[str, Any]]:
     """The rows of a read awaited with ``return_exceptions``; its error raised now."""
     if isinstance(read, BaseException):
         raise read

@@ -35,8 +35,6 @@ from sms.providers import Inbound, Provider, TelnyxProvider, TwilioProvider
 from sms.ratelimit import RateLimit
 from storage import validate
 from storage.errors import ValidationError
-from storage.flow import Query
-from storage.session import Database, Row
 from storage.sms_messages import claimed
 from storage.store import Store
 
@@ -96,7 +94,7 @@ class SmsService:
         store = self._store()
         messages = store.sms_messages
         claim, message_id = messages.claiming(inbound.provider_id)
-        message_id, first = claimed(message_id, await _rows(store.db, claim))
+        message_id, first = claimed(message_id, await store.db.query_async(claim))
         if not first:
             earlier = await self.blocking(messages.get, message_id)
             if earlier is not None and earlier.action is not None:
@@ -115,19 +113,19 @@ class SmsService:
             message_id=message_id,
         )
         if outcome.reply is None:
-            await _rows(store.db, messages.writing(message, also=outcome.writes))
+            await store.db.query_async(messages.writing(message, also=outcome.writes))
             return None
         if self._provider.replies_inline:
             reply = messages.new(
                 "out", self._sms.number, message.from_number, outcome.reply, action="reply"
             )
-            await _rows(store.db, messages.writing(message, reply, also=outcome.writes))
+            await store.db.query_async(messages.writing(message, reply, also=outcome.writes))
             return outcome.reply
         owed = store.notices.owing(
             "reply", f"reply:{inbound.provider_id}", message.from_number, body=outcome.reply
         )
-        await _rows(store.db, owed)
-        await _rows(store.db, messages.writing(message, also=outcome.writes))
+        await store.db.query_async(owed)
+        await store.db.query_async(messages.writing(message, also=outcome.writes))
         self._nudge()
         return None
 
@@ -145,8 +143,3 @@ class SmsService:
             return validate.phone(inbound.sender, self._region)
         except ValidationError:
             return None
-
-
-async def _rows(db: Database, query: Query) -> list[Row]:
-    """Run ``query`` on the loop; its rows."""
-    return await db.execute_async(query.cql, query.params, query.op)

@@ -7,7 +7,7 @@ same key is told no), owes one notice per registrant, all at the announcement's 
 (so that owing one again lands on the same notice and changes nothing), then marks it
 :meth:`~Announcements.done` with how many it owed by channel. A node that dies mid-way leaves
 it ``owing``: once its claim is :data:`CLAIM_S` old another node takes it over
-(:meth:`~Announcements.claim` again, or :meth:`~Announcements.unfinished` for the sweep) and
+(:meth:`~Announcements.claim` again, or :meth:`~Announcements.take_over` for the sweep) and
 finishes it. An announcement whose change did not apply (the node died before it) is
 :meth:`~Announcements.void`\\ ed; claiming its key again (staff cancel once more) starts it
 afresh. The rows double as the history the management UI shows.
@@ -185,11 +185,6 @@ class Announcements:
             (state, owed, now, detail, _JOB, announcement.key),
             op="signup",
         )
-
-    def unfinished(self) -> list[Announcement]:
-        """The announcements still ``owing``, oldest first (the sweep takes over those whose
-        node died)."""
-        return [a for a in self.recent() if a.state == "owing"][::-1]
 
     def recent(self) -> list[Announcement]:
         """Every announcement kept (the last 90 days), newest first."""

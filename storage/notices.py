@@ -138,7 +138,7 @@ class Notices:
         query = self.owing(
             kind, key, contact, ref=ref, option_id=option_id, number=number, body=body, now=now
         )
-        self._db.execute(query.cql, query.params, op=query.op)
+        self._db.query(query)
 
     def owe_all(self, queries: Iterable[Query], window: int = 64) -> int:
         """Run :meth:`owing`'s writes, ``window`` at a time; how many there were."""

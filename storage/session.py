@@ -146,6 +146,14 @@ class Database:
         """Run one prepared statement under operation class ``op``; all rows as dicts."""
         return self.submit(cql, params, op).result()
 
+    def query(self, query: Query) -> list[Row]:
+        """:meth:`execute` a repository's :class:`~storage.flow.Query`; its rows."""
+        return self.execute(query.cql, query.params, query.op)
+
+    async def query_async(self, query: Query) -> list[Row]:
+        """:meth:`execute_async` a repository's :class:`~storage.flow.Query`; its rows."""
+        return await self.execute_async(query.cql, query.params, query.op)
+
     def submit(self, cql: str, params: Sequence[Any] = (), op: OpClass = "read") -> Pending:
         """Start one prepared statement without waiting; ``.result()`` waits for its rows."""
         statement = self.prepare(cql)
@@ -198,7 +206,7 @@ class Database:
                     time.sleep(step.seconds)
                     continue
                 try:
-                    driving.answer = self.execute(step.cql, step.params, step.op)
+                    driving.answer = self.query(step)
                 except StorageError as exc:
                     driving.failure = exc
             return driving.result
@@ -212,7 +220,7 @@ class Database:
                     await asyncio.sleep(step.seconds)
                     continue
                 try:
-                    driving.answer = await self.execute_async(step.cql, step.params, step.op)
+                    driving.answer = await self.query_async(step)
                 except StorageError as exc:
                     driving.failure = exc
             return driving.result

@@ -211,7 +211,7 @@ class SmsMessages:
         """The id of the message the provider calls ``provider_id``: a new one, True; or the
         one an earlier delivery of it claimed, False (a lightweight transaction)."""
         query, message_id = self.claiming(provider_id, at)
-        return claimed(message_id, self._db.execute(query.cql, query.params, op=query.op))
+        return claimed(message_id, self._db.query(query))
 
     @staticmethod
     def claiming(provider_id: str, at: datetime | None = None) -> tuple[Query, UUID]:

@@ -50,8 +50,7 @@ class SmsOptOuts:
 
     def is_opted_out(self, phone: str) -> bool:
         """Whether ``phone`` must not be texted."""
-        read = self.lookup(phone)
-        return bool(self._db.execute(read.cql, read.params, op=read.op))
+        return bool(self._db.query(self.lookup(phone)))
 
     def lookup(self, phone: str) -> Query:
         """The read behind :meth:`is_opted_out` (any row: opted out), to run where the caller

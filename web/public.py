@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import signups
 from signups import links
-from storage import times
 from storage.errors import AlreadySignedUp, NotFound
 from storage.events import Event
 from storage.notices import channel_of
@@ -54,18 +53,11 @@ def send_code_again(store: Store, the_event: UUID, option: UUID, contact: str) -
     return event, contact_kind(store, contact)
 
 
-def home_events(store: Store) -> list[Event]:
-    """The home page's events, by start time: the :func:`signups.upcoming` ones, and those
-    cancelled that have not ended, shown as cancelled (so that a member who looks sees it)."""
-    now = times.now()
-    return [e for e in store.events.list() if (e.is_open or e.cancelled) and e.ends_at > now]
-
-
 class HomeHandler(BaseHandler):
     """``GET /``: the upcoming events, and the cancelled ones that have not ended."""
 
     async def get(self) -> None:
-        events = await self.storage(home_events)
+        events = await self.storage(lambda store: signups.upcoming(store, cancelled=True))
         self.render("index.html", events=events, when=when)
 
 
