@@ -48,6 +48,11 @@ MAIL_TIMEOUT_S = 30.0
 MAIL_MAX_LISTED = 50
 REMIND_AT = time(9, 0)
 """When members' reminders are owed on the day before an event, by default."""
+REPORTS_RUN_AT = time(2, 0)
+"""When the nightly reports run, on the site's clock, by default: off hours, kiosks idle."""
+REPORT_WORKERS = 2
+"""Report workers per worker node by default: while one waits on Cassandra for its next
+page, the other has the process's GIL for its rows (docs/reports.md)."""
 MAX_ADDRESS_LENGTH = 254
 MIN_COOKIE_BYTES = 32
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,47}$")
@@ -280,6 +285,23 @@ class MailConfig:
 
 
 @dataclass(frozen=True)
+class ReportsConfig:
+    """Reports over the worker nodes (``reports`` in cluster.yaml; every key optional)."""
+
+    nightly: bool = True
+    """Whether the worker nodes run every report each night."""
+    run_at: time = REPORTS_RUN_AT
+    """When the nightly run starts, on the site's clock (claimed once across the nodes)."""
+    workers_per_node: int = REPORT_WORKERS
+    """Report worker actors on each node with the ``worker`` role."""
+    splits_per_worker: int = 8
+    """Token ranges per worker actor in use: small ones spread the work evenly and make a
+    range that must be scanned again (its worker died) cheap."""
+    page_rows: int = 1000
+    """Rows per page of a range's scan."""
+
+
+@dataclass(frozen=True)
 class ClusterConfig:
     """The whole of cluster.yaml, validated."""
 
@@ -295,6 +317,7 @@ class ClusterConfig:
     """None when no node has the sms role and the section is absent."""
     mail: MailConfig | None = None
     """None when no node has the mail role and the section is absent."""
+    reports: ReportsConfig = ReportsConfig()
 
     @property
     def root(self) -> Path:
@@ -325,7 +348,18 @@ def read(path: Path, parse: Callable[[Section], T]) -> T:
 
 
 def _parse(path: Path, top: Section) -> ClusterConfig:
-    top.only("cluster_name", "cookie", "cassandra", "link", "nodes", "site", "web", "sms", "mail")
+    top.only(
+        "cluster_name",
+        "cookie",
+        "cassandra",
+        "link",
+        "nodes",
+        "site",
+        "web",
+        "sms",
+        "mail",
+        "reports",
+    )
     name = top.text("cluster_name", pattern=_NAME, form="lower-case name like 'gather'")
 
     env, file = _secret(path.parent, top.section("cookie"))
@@ -355,6 +389,7 @@ def _parse(path: Path, top: Section) -> ClusterConfig:
         web=_parse_web(top.section("web")),
         sms=_parse_sms(path.parent, top, nodes),
         mail=_parse_mail(path.parent, top, nodes, site),
+        reports=_parse_reports(top),
     )
 
 
@@ -566,6 +601,27 @@ def _parse_site(section: Section) -> SiteConfig:
         time_zone=zone,
         phone_region=region,
         contact=section.text("contact"),
+    )
+
+
+def _parse_reports(top: Section) -> ReportsConfig:
+    if top.value("reports", required=False) is None:
+        return ReportsConfig()
+    section = top.section("reports")
+    section.only("nightly", "run_at", "workers_per_node", "splits_per_worker", "page_rows")
+    defaults = ReportsConfig()
+    run_at = section.text("run_at", False, pattern=_CLOCK, form='a 24-hour time like "02:00"')
+    nightly = section.value("nightly", required=False)
+    return ReportsConfig(
+        nightly=True if nightly is None else section.boolean("nightly"),
+        run_at=defaults.run_at if run_at is None else time.fromisoformat(run_at),
+        workers_per_node=section.integer(
+            "workers_per_node", 1, 16, default=defaults.workers_per_node
+        ),
+        splits_per_worker=section.integer(
+            "splits_per_worker", 1, 256, default=defaults.splits_per_worker
+        ),
+        page_rows=section.integer("page_rows", 10, 100_000, default=defaults.page_rows),
     )
 
 

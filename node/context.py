@@ -33,6 +33,7 @@ RESTART_SECTIONS = (
     ("web", "web"),
     ("sms", "sms"),
     ("mail", "mail"),
+    ("reports", "reports"),
 )
 """(cluster.yaml key, ``ClusterConfig`` attribute) of the sections a reload does not apply:
 a change to one of them takes effect when the node restarts."""

@@ -17,12 +17,18 @@ from node.context import NodeContext
 from node.diagnostics import Ping
 from node.errors import LinkError, PeerUnavailable
 from node.screens import DEFAULT_MAX_BYTES, KIOSK_UI, ScreenImage, ScreenRequest, TapButton
+from reports import catalog
+from reports.errors import ReportFailed
+from reports.messages import RunStatus, StartReport
+from reports.runner import RUNNER
 from supervision.introspection import ActorInfo
 
 if TYPE_CHECKING:
     from node.link import NodeLink
 
 SCREEN_TIMEOUT_S = 10.0
+REPORT_ROWS = 20
+"""Rows of each table a report's status sends the shell (the Reports page has them all)."""
 """How long the shell waits for a kiosk's picture (it is drawn, scaled and compressed)."""
 SCREEN_TYPES = {"image/png": "png", "image/jpeg": "jpg"}
 """The pictures a kiosk may answer with, and their file name extensions."""
@@ -179,6 +185,37 @@ class Operator:
         target = kiosk_node(self._context, node)
         screen = self._link().ask(target, KIOSK_UI, TapButton(label), timeout=SCREEN_TIMEOUT_S)
         return f"tapped {label!r} on {target}'s {screen} screen"
+
+    def cmd_reports(self) -> list[dict[str, str]]:
+        """Every report: its name, title and what it shows."""
+        return [
+            {"name": r.name, "title": r.title, "description": r.description}
+            for r in catalog.all_reports()
+        ]
+
+    def cmd_report(self, name: str, workers: int = 0) -> dict[str, Any]:
+        """Start report ``name`` with this node as its coordinator when it is a worker node,
+        else the first worker node that is up; the run as data (poll ``report_status``)."""
+        catalog.get(name)
+        link = self._link()
+        nodes = [
+            node.name
+            for node in self._context.config.nodes.values()
+            if "worker" in node.roles and link.is_up(node.name)
+        ]
+        if not nodes:
+            raise ReportFailed(name, "no worker node is up")
+        node = self._context.name if self._context.name in nodes else nodes[0]
+        return link.ask(node, RUNNER, StartReport(name, "shell", int(workers)), timeout=10.0)
+
+    def cmd_report_status(self, name: str, run_id: str, node: str) -> dict[str, Any]:
+        """Run ``run_id`` of report ``name`` as its coordinator ``node`` sees it, each table
+        cut to its first ``max_rows`` rows (``total_rows`` says how many it has)."""
+        run = self._link().ask(node, RUNNER, RunStatus(name, run_id), timeout=10.0)
+        for table in (run.get("result") or {}).get("tables", ()):
+            table["total_rows"] = len(table["rows"])
+            del table["rows"][REPORT_ROWS:]
+        return run
 
     def _link(self) -> NodeLink:
         return self._context.require_link()

@@ -56,6 +56,7 @@ ROLE_CHILDREN: dict[str, str] = {
     "web": "web.actor:children",
     "sms": "sms.actor:children",
     "mail": "mail.actor:children",
+    "worker": "reports.actor:children",
 }
 """``role -> "module:function"``: the function gives that role supervisor's children; the
 module's ``STRATEGY``, if it has one, is the supervisor's strategy (else one_for_one).

@@ -26,6 +26,7 @@ from node.wire import from_wire
 
 HISTORY = Path.home() / ".gather_shell_history"
 COMMAND_TIMEOUT_S = 30.0
+REPORT_POLL_S = 0.5
 
 
 class ShellError(RuntimeError):
@@ -157,6 +158,32 @@ def _failure_text(failure: dict[str, Any] | None) -> str:
         return "-"
     when = time.strftime("%H:%M:%S", time.localtime(failure["time"]))
     return f"{when} {failure['type']}: {failure['message']}"
+
+
+def format_progress(run: dict[str, Any]) -> str:
+    """One line of a running report: ranges done of all, rows, workers."""
+    return (
+        f"{run['state']}: {run['ranges_done']}/{run['ranges_total']} ranges, "
+        f"{run['rows']} rows, {run['workers']} workers"
+        + (f", {run['reassigned']} ranges handed out again" if run["reassigned"] else "")
+    )
+
+
+def format_report(run: dict[str, Any]) -> str:
+    """A finished run's summary and tables (the rows the node sent of each)."""
+    result = run["result"] or {}
+    lines = [format_progress(run)]
+    lines += [f"{label}: {value}" for label, value in result.get("summary", ())]
+    for table in result.get("tables", ()):
+        rows = table["rows"]
+        total = table.get("total_rows", len(rows))
+        lines += ["", f"{table['title']} ({total} rows)"]
+        if rows:
+            shown = [tuple(map(str, table["columns"])), *(tuple(map(str, row)) for row in rows)]
+            lines.append(_columns(shown))
+        if total > len(rows):
+            lines.append(f"... {total - len(rows)} more: the Reports page has them all, as CSV")
+    return "\n".join(lines)
 
 
 def _columns(lines: Sequence[tuple[str, ...]]) -> str:
@@ -295,6 +322,25 @@ class OperatorShell(cmd.Cmd):
     def do_logs(self, count: str) -> None:
         """logs [N]: the node's last N log lines (default 50)."""
         print("\n".join(self.connection.call("logs", int(count or 50))))
+
+    def do_report(self, line: str) -> None:
+        """report [NAME [WORKERS]]: run report NAME over the worker nodes (at most WORKERS of
+        their workers), showing its progress, then its result; without NAME, list the reports."""
+        args = line.split()
+        if not args:
+            print(_columns([(r["name"], r["title"]) for r in self.connection.call("reports")]))
+            return
+        if len(args) > 2 or (len(args) == 2 and not args[1].isdigit()):
+            raise ValueError("expected: report [NAME [WORKERS]]")
+        run = self.connection.call("report", args[0], int(args[1]) if len(args) == 2 else 0)
+        print(f"report {run['report']}: run {run['run_id']} coordinated by {run['node']}")
+        while run["state"] == "running":
+            time.sleep(REPORT_POLL_S)
+            run = self.connection.call("report_status", run["report"], run["run_id"], run["node"])
+            print(format_progress(run), flush=True)
+        if run["state"] != "done":
+            raise ShellError(f"report {run['report']} {run['state']}: {run['error']}")
+        print(format_report(run))
 
     def do_exit(self, _: str) -> bool:
         """exit: detach (Ctrl-D does the same)."""

@@ -42,6 +42,7 @@ from cassandra.query import (
     PreparedStatement,
     SimpleStatement,
     dict_factory,
+    tuple_factory,
 )
 
 from config.cluster import ClusterConfig, Consistency
@@ -56,6 +57,22 @@ PROTOCOL_VERSION = ProtocolVersion.V5
 that the driver does not first try newer beta versions and log each downgrade."""
 # server error, overloaded, bootstrapping, truncate error, CAS result unknown (protocol v5)
 _TRANSIENT_SERVER_ERRORS = frozenset({0x0000, 0x1001, 0x1002, 0x1003, 0x1700})
+
+
+SCAN_PROFILE = "report_rows"
+"""The ``report`` class's profile with rows as tuples (in the order of the columns selected):
+the scans of reports read millions of rows, and a dict per row costs more than its decoding."""
+
+
+@dataclass(frozen=True)
+class RingRange:
+    """One range of the token ring: the tokens ``(start, end]`` and the addresses of the
+    Cassandra nodes that hold it in the keyspace, the primary replica first. The last range
+    wraps around: its ``start`` is greater than its ``end``."""
+
+    start: int
+    end: int
+    replicas: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -88,6 +105,7 @@ class Database:
         cassandra = config.cassandra
         profiles = {op: _profile(level) for op, level in cassandra.consistency.items()}
         profiles[EXEC_PROFILE_DEFAULT] = profiles["read"]
+        profiles[SCAN_PROFILE] = _profile(cassandra.consistency["report"], tuple_factory)
         self._cluster = Cluster(
             contact_points=list(cassandra.contact_points),
             port=cassandra.port,
@@ -242,6 +260,54 @@ class Database:
         with _translated(is_write=False):
             yield from self._session.execute(statement, execution_profile=op)
 
+    def scan_pages(
+        self, cql: str, params: Sequence[Any], page_rows: int, host: str | None = None
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        """The pages of a scan at the ``report`` class, rows as tuples, sent to the Cassandra
+        node at address ``host`` (any node when None). The next page is requested before a
+        page is handed over, so Cassandra reads it while the caller works on this one."""
+        statement = self.prepare(cql).bind(params)
+        statement.fetch_size = page_rows
+        target = self._cluster.metadata.get_host(host) if host is not None else None
+        if host is not None and target is None:
+            raise CassandraUnavailable(f"no Cassandra node at {host} in the driver's metadata")
+        future = self._session.execute_async(statement, execution_profile=SCAN_PROFILE, host=target)
+        try:
+            while True:
+                with _translated(is_write=False):
+                    page = future.result().current_rows
+                more = future.has_more_pages
+                if more:
+                    future.start_fetching_next_page()
+                yield page
+                if not more:
+                    return
+        finally:
+            _release(future)
+
+    def ring(self) -> list[RingRange]:
+        """The token ring's ranges, each with its replicas in this keyspace, in token order
+        (the driver's ``cluster.metadata.token_map``)."""
+        token_map = self._cluster.metadata.token_map
+        if token_map is None or not token_map.ring:
+            raise CassandraUnavailable("the driver knows no token ring yet")
+        tokens = token_map.ring
+        return [
+            RingRange(
+                start=tokens[i - 1].value,
+                end=token.value,
+                replicas=tuple(
+                    str(host.address) for host in token_map.get_replicas(self._keyspace, token)
+                ),
+            )
+            for i, token in enumerate(tokens)
+        ]
+
+    def is_host_up(self, address: str) -> bool:
+        """Whether the driver considers the Cassandra node at ``address`` up."""
+        host = self._cluster.metadata.get_host(address)
+        return host is not None and bool(host.is_up)
+
     def schema(self, cql: str) -> None:
         """Run one DDL statement and wait until every live node agrees on the new schema."""
         with _translated(is_write=True):
@@ -360,7 +426,7 @@ def _release(future: ResponseFuture) -> None:
     future.query = future.message = future.query_plan = future._final_result = None
 
 
-def _profile(consistency: Consistency) -> ExecutionProfile:
+def _profile(consistency: Consistency, row_factory: Any = dict_factory) -> ExecutionProfile:
     return ExecutionProfile(
         load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy()),
         consistency_level=ConsistencyLevel.name_to_value[consistency.level],
@@ -368,7 +434,7 @@ def _profile(consistency: Consistency) -> ExecutionProfile:
             ConsistencyLevel.name_to_value[consistency.serial] if consistency.serial else None
         ),
         request_timeout=consistency.timeout_s,
-        row_factory=dict_factory,
+        row_factory=row_factory,
     )
 
 

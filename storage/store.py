@@ -17,6 +17,7 @@ from storage.job_claims import JobClaims
 from storage.kiosks import Kiosks
 from storage.notices import Notices
 from storage.registrations import Registrations
+from storage.report_runs import ReportRuns
 from storage.session import Database
 from storage.sms_messages import SmsMessages
 from storage.sms_optouts import SmsOptOuts
@@ -52,6 +53,7 @@ class Store:
         self.watermarks = JobWatermarks(self.db)
         self.job_claims = JobClaims(self.db)
         self.digests = DigestLog(self.db)
+        self.report_runs = ReportRuns(self.db)
         self.announcements = Announcements(self.db)
         self.admins = AdminUsers(self.db)
         self.admin_sessions = AdminSessions(self.db, self.admins)
