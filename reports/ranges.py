@@ -16,6 +16,7 @@ Example::
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 from storage.session import RingRange
@@ -51,7 +52,7 @@ def split(ring: list[RingRange], ranges: int) -> list[TokenRange]:
     width = sum(piece.end - piece.start for piece in pieces)
     cut: list[TokenRange] = []
     for piece in pieces:
-        parts = max(1, round(ranges * (piece.end - piece.start) / width))
+        parts = max(1, math.ceil(ranges * (piece.end - piece.start) / width))
         step = (piece.end - piece.start) / parts
         edges = [piece.start + round(step * i) for i in range(parts)] + [piece.end]
         cut.extend(

@@ -775,3 +775,132 @@ def mail_config(
         max_listed=50,
     )
     return dataclasses.replace(config, mail=mail)
+
+
+# Reports: worker node processes on a keyspace of their own, and a coordinator in this process.
+
+REPORTS_TEST_KEYSPACE = "gather_reports_test"
+"""The keyspace the reports' tests seed with known answers (nothing else writes to it)."""
+COORDINATOR = "tester"
+"""The node name this test process takes on the link to coordinate reports."""
+
+
+def report_nodes(folder: Path, workers: Sequence[str], **reports: Any) -> NodeProcesses:
+    """Worker nodes ``workers`` (only the worker role, one report worker each unless
+    ``reports`` says otherwise, no nightly run) on the reports' test keyspace, and the
+    coordinator's entry (no roles) for :func:`coordinator_context`; none started yet."""
+    nodes = NodeProcesses(folder, [*workers, COORDINATOR])
+
+    def change(document: dict[str, Any]) -> None:
+        document["cassandra"]["keyspace"]["name"] = REPORTS_TEST_KEYSPACE
+        document["nodes"][COORDINATOR]["roles"] = []
+        document["reports"] = {"nightly": False, "workers_per_node": 1, "page_rows": 10, **reports}
+
+    edit_config(nodes, change)
+    return nodes
+
+
+@contextmanager
+def coordinator_context(nodes: NodeProcesses, store: Store) -> Iterator[NodeContext]:
+    """A NodeContext for :data:`COORDINATOR` with its own node link to ``nodes`` and
+    ``store``: a report's coordinator can run in this process (the workers' answers come
+    back on its link)."""
+    from node.link import LinkSettings, NodeLink
+
+    config = nodes.config
+    node = config.nodes[COORDINATOR]
+    context = NodeContext(
+        config=config, node=node, cookie=nodes.cookie.encode(), logs=LogBuffer(), store=store
+    )
+    link = NodeLink(
+        name=node.name,
+        host=node.host,
+        port=node.port,
+        peers=context.node_addresses(),
+        cookie=context.cookie,
+        delivery=Inbox(),
+        settings=LinkSettings(
+            heartbeat_s=config.link.heartbeat_s,
+            down_after_s=config.link.down_after_s,
+            max_frame=config.link.max_frame_bytes,
+        ),
+    )
+    link.start()
+    context.link = link
+    try:
+        yield context
+    finally:
+        link.stop()
+
+
+# The management UI's Reports pages: runs written straight into report_runs, and a web node
+# with a worker node to run them.
+
+
+def admin_page(browser: Browser, path: str) -> str:
+    """The page at ``path``, which must answer 200, as text."""
+    status, _, body = browser.get(path)
+    assert status == 200, (path, status, body[:500])
+    return body.decode()
+
+
+def recorded_run(
+    store: Store,
+    report: str,
+    *,
+    result: dict[str, Any] | None = None,
+    error: str | None = None,
+    progress: tuple[int, int, int, int] | None = None,
+    trigger: str = "manual",
+    period: str | None = None,
+) -> str:
+    """A run of ``report`` written into ``report_runs`` as a coordinator writes it: started;
+    with ``progress`` (ranges total, ranges done, rows, workers) recorded; finished with
+    ``result`` (``ReportResult.as_data()``) or ``error`` when either is given (else left
+    running). Its run id, as text."""
+    import uuid
+
+    run_id = uuid.uuid1()
+    store.report_runs.start(report, run_id, trigger, "test-node", period)
+    if progress is not None:
+        total, done, rows, workers = progress
+        store.report_runs.progress(
+            report,
+            run_id,
+            ranges_total=total,
+            ranges_done=done,
+            rows=rows,
+            workers=workers,
+            reassigned=0,
+            hosts={"127.0.0.1": done},
+        )
+    if result is not None or error is not None:
+        store.report_runs.finish(report, run_id, result=result, error=error)
+    return str(run_id)
+
+
+@contextmanager
+def web_and_worker(folder: Path, web: str, worker: str) -> Iterator[tuple[NodeProcesses, str]]:
+    """A node process with the web role only and one with the worker role only (no nightly
+    run), on the test keyspace, running and linked; (the processes, the website's address)."""
+    nodes = NodeProcesses(folder, [web, worker])
+    http_port = free_port()
+
+    def roles(document: dict[str, Any]) -> None:
+        document["nodes"][web] |= {"roles": ["web"], "http_port": http_port}
+        document["nodes"][worker]["roles"] = ["worker"]
+        document["cassandra"]["keyspace"]["name"] = STORAGE_TEST_KEYSPACE
+        document["reports"] = {"nightly": False}
+
+    edit_config(nodes, roles)
+    base = f"http://127.0.0.1:{http_port}"
+    try:
+        nodes.start(worker)
+        nodes.start(web)
+        nodes.wait_until(lambda: Browser(base).status("/") == 200, "the website", 60)
+        nodes.wait_until(
+            lambda: nodes.table(web, "nodes")[worker][2] == "up", f"{web}'s link to {worker}"
+        )
+        yield nodes, base
+    finally:
+        nodes.stop_all()
