@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -171,10 +172,14 @@ def workers(tmp_path_factory: pytest.TempPathFactory, seeded: Seeded) -> Iterato
         for name in WORKERS:
             nodes.start(name, wait=False)
         for name in WORKERS:
-            nodes.wait_until(lambda n=name: nodes.shell(n, "tree").returncode == 0, f"{name}", 60)
+            nodes.wait_until(partial(answers, nodes, name), f"{name} to answer", 60)
         yield nodes
     finally:
         nodes.stop_all()
+
+
+def answers(nodes: NodeProcesses, name: str) -> bool:
+    return nodes.shell(name, "tree").returncode == 0
 
 
 @pytest.fixture
@@ -400,13 +405,13 @@ def test_partials_fit_the_frame_limit_and_carry_no_contacts() -> None:
     assert hasher("+15551234567") == pieces.contact_hasher(b"cookie", "job-1")("+15551234567")
     assert hasher("+15551234567") != pieces.contact_hasher(b"cookie", "job-2")("+15551234567")
     assert len(hasher("a@example.org")) == 16
-    partial = {("pair", hasher(f"m{i}@example.org"), UUID(int=i)): [1] for i in range(20_000)}
-    packed = pieces.pack(partial, 64 * 1024)
+    counted = {("pair", hasher(f"m{i}@example.org"), UUID(int=i)): [1] for i in range(20_000)}
+    packed = pieces.pack(counted, 64 * 1024)
     assert len(packed) > 10 and all(len(piece) <= 64 * 1024 for piece in packed)
     merged: dict[Any, list[int]] = {}
     for piece in packed:
         merged.update(pieces.unpack(piece))
-    assert merged == {(k[0], k[1], str(k[2])): v for k, v in partial.items()}
+    assert merged == {(k[0], k[1], str(k[2])): v for k, v in counted.items()}
     assert b"example.org" not in b"".join(packed)
 
 

@@ -32,6 +32,8 @@ _UUID = r"([0-9a-fA-F-]{36})"
 _REF = r"([A-Za-z0-9 -]{1,20})"
 _NAME = r"([a-z][a-z0-9_-]{0,47})"
 """A node's or kiosk's name, as cluster.yaml and the kiosks' settings allow it."""
+_REPORT = r"([a-z][a-z0-9_-]{0,63})"
+"""A report's name (``reports.catalog``)."""
 
 
 def cookie_secret(cookie: bytes) -> str:
@@ -102,6 +104,10 @@ def make_app(
         (r"/admin/mail/send", admin.MailSendAdmin),
         (r"/admin/mail/preview", admin.MailPreviewAdmin),
         (r"/admin/mail/preview\.html", admin.MailPreviewHtmlAdmin),
+        (r"/admin/reports", admin.ReportListAdmin),
+        (rf"/admin/reports/{_REPORT}/run", admin.ReportStartAdmin),
+        (rf"/admin/reports/{_REPORT}/{_UUID}", admin.ReportRunAdmin),
+        (rf"/admin/reports/{_REPORT}/{_UUID}/csv", admin.ReportCsvAdmin),
     ]
     return BodyLimitedApplication(
         routes,

@@ -1,5 +1,5 @@
-"""The management UI: events and options, registrations, assets, kiosks, the cluster, SMS and
-mail.
+"""The management UI: events and options, registrations, assets, kiosks, the cluster, SMS,
+mail and reports.
 
 Every page needs a signed-in admin (:class:`~web.base.AdminHandler`); every form carries the
 XSRF token and is read through :mod:`web.admin.forms`. A change to an asset or a kiosk is
@@ -20,6 +20,7 @@ from web.admin.events import (
 from web.admin.kiosks import KioskDeleteAdmin, KiosksAdmin
 from web.admin.mail import MailPageAdmin, MailPreviewAdmin, MailPreviewHtmlAdmin, MailSendAdmin
 from web.admin.registrations import RegistrationActionAdmin, RegistrationsAdmin, RegistrationsCsv
+from web.admin.reports import ReportCsvAdmin, ReportListAdmin, ReportRunAdmin, ReportStartAdmin
 from web.admin.sms import (
     NoticesAdmin,
     SmsAttentionAdmin,
@@ -49,6 +50,10 @@ __all__ = [
     "RegistrationActionAdmin",
     "RegistrationsAdmin",
     "RegistrationsCsv",
+    "ReportCsvAdmin",
+    "ReportListAdmin",
+    "ReportRunAdmin",
+    "ReportStartAdmin",
     "SmsAttentionAdmin",
     "SmsHandledAdmin",
     "SmsLogAdmin",

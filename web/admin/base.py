@@ -1,9 +1,11 @@
-"""What every management page shares: its posted form, stored uploads and change notices."""
+"""What every management page shares: its posted form, stored uploads, change notices and
+CSV downloads."""
 
 from __future__ import annotations
 
 import functools
 import io
+from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
@@ -37,3 +39,14 @@ class Admin(AdminHandler):
         link = self.context.link
         if link is not None:
             await self.blocking(link.broadcast, KIOSK_CACHE, notice)
+
+    async def send_csv(self, filename: str, pieces: Iterator[str]) -> None:
+        """Answer a CSV download named ``filename`` (letters, digits, ``-_.`` only), its text
+        the ``pieces`` of :func:`web.admin.registrations.csv_pieces`: each formatted on the
+        storage pool (sign-ups go on meanwhile on the IOLoop), then written and flushed."""
+        self.set_header("Content-Type", "text/csv; charset=utf-8")
+        self.set_header("Content-Disposition", f'attachment; filename="{filename}"')
+        while piece := await self.blocking(next, pieces, ""):
+            self.write(piece)
+            await self.flush()
+        self.finish()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from uuid import UUID
 
 import signups
@@ -24,7 +24,10 @@ PerOption = list[tuple[SignupOption, list[Registration]]]
 
 def csv_cell(value: object) -> str:
     """A value for a spreadsheet cell, never read as a formula (also when invisible format
-    characters, stored before they were refused, stand before the ``=``)."""
+    characters, stored before they were refused, stand before the ``=``). A whole number is
+    written as it is: it is no formula, and ``-3`` must stay a number."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
     text = str(value)
     starts = {text[:1], validate.normalised(text)[:1]}
     return "'" + text if starts & {"=", "+", "-", "@", "\t", "\r"} else text
@@ -44,17 +47,30 @@ def event_registrations(store: Store, the_event: UUID) -> tuple[Event, PerOption
     return event, [(o, store.registrations.registrations(o.option_id)) for o in options]
 
 
+def csv_pieces(header: Iterable[object], rows: Iterable[Iterable[object]]) -> Iterator[str]:
+    """CSV text of ``header`` and then ``rows``, every cell through :func:`csv_cell`, in
+    pieces of at most :data:`CSV_PIECE_ROWS` lines (pull them off the IOLoop: formatting is
+    CPU work). Any export of the management UI goes through here."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(csv_cell(v) for v in header)
+    for number, row in enumerate(rows, start=1):
+        writer.writerow(csv_cell(v) for v in row)
+        if number % CSV_PIECE_ROWS == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
 def csv_lines(per_option: PerOption) -> Iterator[str]:
     """The CSV text, a header and then one line per registration, in pieces of at most
     :data:`CSV_PIECE_ROWS` lines."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(_CSV_COLUMNS)
     rows = ((option, r) for option, registrations in per_option for r in registrations)
-    for number, (option, r) in enumerate(rows, start=1):
-        writer.writerow(
-            csv_cell(v)
-            for v in (
+    return csv_pieces(
+        _CSV_COLUMNS,
+        (
+            (
                 r.ref,
                 option.label,
                 r.status,
@@ -64,12 +80,9 @@ def csv_lines(per_option: PerOption) -> Iterator[str]:
                 r.channel,
                 r.created_at.isoformat(),
             )
-        )
-        if number % CSV_PIECE_ROWS == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+            for option, r in rows
+        ),
+    )
 
 
 class RegistrationsAdmin(Admin):
@@ -94,15 +107,7 @@ class RegistrationsCsv(Admin):
     async def get(self, raw_id: str) -> None:
         the_event = event_id(raw_id)
         event, per_option = await self.storage(lambda s: event_registrations(s, the_event))
-        self.set_header("Content-Type", "text/csv; charset=utf-8")
-        self.set_header(
-            "Content-Disposition", f'attachment; filename="registrations-{event.short_code}.csv"'
-        )
-        pieces = csv_lines(per_option)  # formatted off the loop: sign-ups go on meanwhile
-        while piece := await self.blocking(next, pieces, ""):
-            self.write(piece)
-            await self.flush()
-        self.finish()
+        await self.send_csv(f"registrations-{event.short_code}.csv", csv_lines(per_option))
 
 
 class RegistrationActionAdmin(Admin):
