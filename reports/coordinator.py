@@ -184,8 +184,8 @@ class Coordinator:
             )
             for future in finished:
                 worker, item = flying.pop(future)
-                if worker in busy:
-                    busy[worker] -= 1
+                if worker in busy:  # (a worker taken back since may have had asks pending)
+                    busy[worker] = max(0, busy[worker] - 1)
                 try:
                     answer = future.result()
                     partial = self._partial(worker, answer)

@@ -319,6 +319,7 @@ class NodeProcesses:
             document["cassandra"]["contact_points"] = contact_points
         document["cookie"] = {"env": "GATHER_TEST_COOKIE"}
         document["link"] = {"heartbeat_s": 0.25, "down_after_s": 1.0, "max_frame_kb": 1024}
+        document["reports"] = {"nightly": False}  # a test that wants the nightly run says so
         document["nodes"] = {
             name: {"host": "127.0.0.1", "port": free_port(), "roles": ["worker"]} for name in names
         }
