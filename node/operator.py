@@ -18,9 +18,8 @@ from node.diagnostics import Ping
 from node.errors import LinkError, PeerUnavailable
 from node.screens import DEFAULT_MAX_BYTES, KIOSK_UI, ScreenImage, ScreenRequest, TapButton
 from reports import catalog
-from reports.errors import ReportFailed
 from reports.messages import RunStatus, StartReport
-from reports.runner import RUNNER
+from reports.runner import RUNNER, coordinator_node
 from supervision.introspection import ActorInfo
 
 if TYPE_CHECKING:
@@ -197,16 +196,10 @@ class Operator:
         """Start report ``name`` with this node as its coordinator when it is a worker node,
         else the first worker node that is up; the run as data (poll ``report_status``)."""
         catalog.get(name)
-        link = self._link()
-        nodes = [
-            node.name
-            for node in self._context.config.nodes.values()
-            if "worker" in node.roles and link.is_up(node.name)
-        ]
-        if not nodes:
-            raise ReportFailed(name, "no worker node is up")
-        node = self._context.name if self._context.name in nodes else nodes[0]
-        return link.ask(node, RUNNER, StartReport(name, "shell", int(workers)), timeout=10.0)
+        node = coordinator_node(self._context)
+        return self._link().ask(
+            node, RUNNER, StartReport(name, "shell", int(workers)), timeout=10.0
+        )
 
     def cmd_report_status(self, name: str, run_id: str, node: str) -> dict[str, Any]:
         """Run ``run_id`` of report ``name`` as its coordinator ``node`` sees it, each table

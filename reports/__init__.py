@@ -28,12 +28,13 @@ from reports.definition import (
     Scan,
     Table,
 )
-from reports.errors import ReportError, ReportFailed, UnknownReport, WorkerMismatch
+from reports.errors import NoWorkerNode, ReportError, ReportFailed, UnknownReport, WorkerMismatch
 
 __all__ = [
     "Chart",
     "Coordinator",
     "MapContext",
+    "NoWorkerNode",
     "Partial",
     "PresentContext",
     "Progress",

@@ -5,8 +5,9 @@
     ReportError                  every report error (a DomainError: it crosses the link as itself)
     ├── UnknownReport            no report of that name here: fix the name (``known`` lists them)
     ├── WorkerMismatch           a worker runs other code for the report: upgrade that node
-    └── ReportFailed             the run could not finish (no worker up, a range that failed
-                                 on every try): run it again once the cause is fixed
+    ├── ReportFailed             the run could not finish (no worker up, a range that failed
+    │                            on every try): run it again once the cause is fixed
+    └── NoWorkerNode             no node can coordinate a run: start a worker node
 """
 
 from __future__ import annotations
@@ -56,3 +57,7 @@ class ReportFailed(ReportError):
 
     def arguments(self) -> tuple[Any, ...]:
         return (self.report, self.detail)
+
+
+class NoWorkerNode(ReportError):
+    """No node of cluster.yaml with the ``worker`` role is up to coordinate a run."""

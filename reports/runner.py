@@ -32,7 +32,7 @@ from node.context import NodeContext
 from reports import catalog
 from reports.coordinator import Coordinator, Progress
 from reports.definition import Report
-from reports.errors import ReportError
+from reports.errors import NoWorkerNode, ReportError
 from reports.messages import RunStatus, StartReport
 from storage.errors import StorageError
 from storage.report_runs import ReportRun
@@ -205,6 +205,24 @@ class RunnerActor(TickingActor):
             )
         except StorageError as exc:  # the claim still holds the night: not run twice
             log.warning("nightly reports' watermark not moved: %s", exc)
+
+
+def coordinator_node(context: NodeContext) -> str:
+    """The node that coordinates a run started on ``context``'s node: this one when it has the
+    worker role, else the first worker node of cluster.yaml whose link is up. Raises
+    :class:`NoWorkerNode` saying why there is none."""
+    if "worker" in context.node.roles:
+        return context.name
+    workers = [name for name, node in context.config.nodes.items() if "worker" in node.roles]
+    if not workers:
+        raise NoWorkerNode("no node of cluster.yaml has the worker role")
+    link = context.link
+    if link is None:
+        raise NoWorkerNode(f"the node link of {context.name} is not running")
+    for name in workers:
+        if link.is_up(name):
+            return name
+    raise NoWorkerNode(f"no worker node is up (the link to {', '.join(workers)} is down)")
 
 
 def due_night(now: datetime, run_at: Any) -> tuple[date, datetime]:

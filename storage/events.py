@@ -23,6 +23,7 @@ from uuid import UUID, uuid4
 from storage import times, validate
 from storage.archive import Archive, ArchiveEntry, Record
 from storage.errors import Conflict, NotFound, ValidationError
+from storage.flow import OpClass
 from storage.registrations import MAX_CAPACITY, Registration, Registrations, Seats
 from storage.session import Database, Row
 
@@ -165,9 +166,9 @@ class Events:
             raise NotFound("event with short code", code)
         return self.get(rows[0]["event_id"])
 
-    def list(self) -> list[Event]:
-        """Every event, by start time."""
-        rows = self._db.stream(f"SELECT {_EVENT_COLUMNS} FROM events", op="read")
+    def list(self, op: OpClass = "read") -> list[Event]:
+        """Every event, by start time (``op="report"``: where a moment-old list will do)."""
+        rows = self._db.stream(f"SELECT {_EVENT_COLUMNS} FROM events", op=op)
         return sorted((_event(row) for row in rows), key=lambda e: (e.starts_at, e.title))
 
     def update(self, event_id: UUID, **changes: Any) -> Event:
@@ -303,15 +304,17 @@ class Events:
             for event_id, found in rows.items()
         }
 
-    def labels_of(self, event_ids: Iterable[UUID]) -> dict[UUID, str]:
+    def labels_of(self, event_ids: Iterable[UUID], op: OpClass = "read") -> dict[UUID, str]:
         """The labels of several events' options, by option id (no seats read)."""
-        rows = self._option_rows_of(event_ids)
+        rows = self._option_rows_of(event_ids, op)
         return {row["option_id"]: row["label"] for found in rows.values() for row in found}
 
-    def _option_rows_of(self, event_ids: Iterable[UUID]) -> dict[UUID, builtins.list[Row]]:
+    def _option_rows_of(
+        self, event_ids: Iterable[UUID], op: OpClass = "read"
+    ) -> dict[UUID, builtins.list[Row]]:
         """Every event's option rows, read concurrently."""
         pending = [
-            (event_id, self._db.submit(_SELECT_OPTIONS, (event_id,))) for event_id in event_ids
+            (event_id, self._db.submit(_SELECT_OPTIONS, (event_id,), op)) for event_id in event_ids
         ]
         return {event_id: request.result() for event_id, request in pending}
 

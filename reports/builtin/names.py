@@ -19,8 +19,9 @@ class Names:
 
     @classmethod
     def read(cls, store: Store) -> Names:
-        events = store.events.list()
-        labels = store.events.labels_of(event.event_id for event in events)
+        """Read at the ``report`` class, as the scans: one Cassandra node will do."""
+        events = store.events.list(op="report")
+        labels = store.events.labels_of((event.event_id for event in events), op="report")
         return cls(
             events={str(e.event_id): (e.title, e.starts_at) for e in events},
             options={str(option_id): label for option_id, label in labels.items()},

@@ -26,8 +26,9 @@ from node.context import NodeContext
 from node.errors import LinkError, RemoteError, describe
 from reports import catalog
 from reports.definition import Report
+from reports.errors import NoWorkerNode
 from reports.messages import StartReport
-from reports.runner import RUNNER
+from reports.runner import RUNNER, coordinator_node
 from storage.report_runs import ReportRun
 from storage.store import Store
 from web.admin.base import Admin
@@ -65,20 +66,12 @@ class NoWorker(Exception):
 
 
 def worker_node(context: NodeContext) -> str:
-    """The node that coordinates a run started here: this one when it has the worker role,
-    else the first worker node of cluster.yaml whose link is up. Raises :class:`NoWorker`."""
-    if "worker" in context.node.roles:
-        return context.name
-    workers = [name for name, node in context.config.nodes.items() if "worker" in node.roles]
-    if not workers:
-        raise NoWorker("no node of cluster.yaml has the worker role")
-    link = context.link
-    if link is None:
-        raise NoWorker(f"the node link of {context.name} is not running")
-    for name in workers:
-        if link.is_up(name):
-            return name
-    raise NoWorker(f"no worker node is up (the link to {', '.join(workers)} is down)")
+    """The node that coordinates a run started here (:func:`reports.runner.coordinator_node`).
+    Raises :class:`NoWorker`."""
+    try:
+        return coordinator_node(context)
+    except NoWorkerNode as exc:
+        raise NoWorker(str(exc)) from None
 
 
 def start_run(context: NodeContext, name: str) -> dict[str, Any]:
