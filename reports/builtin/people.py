@@ -23,6 +23,7 @@ from reports.definition import (
     ReportResult,
     Scan,
     Table,
+    bump,
 )
 
 _HOLDING = frozenset({"confirmed", "waitlisted"})
@@ -33,12 +34,7 @@ def count_people(acc: Partial, rows: list[tuple[Any, ...]], context: MapContext)
     contact_hash = context.contact_hash
     for event_id, status, contact in rows:
         if status in _HOLDING and contact:
-            key = ("pair", contact_hash(contact), event_id)
-            counts = acc.get(key)
-            if counts is None:
-                acc[key] = [1]
-            else:
-                counts[0] += 1
+            bump(acc, ("pair", contact_hash(contact), event_id), (1,))
 
 
 def present_people(total: Partial, _: PresentContext) -> ReportResult:

@@ -16,32 +16,21 @@ from reports.definition import (
     ReportResult,
     Scan,
     Table,
+    bump,
 )
 
 
 def count_messages(acc: Partial, rows: list[tuple[Any, ...]], _: MapContext) -> None:
     """Count messages by (UTC day, direction, action)."""
     for day, direction, action in rows:
-        key = ("message", str(day), direction or "", action or "")
-        counts = acc.get(key)
-        if counts is None:
-            acc[key] = [1]
-        else:
-            counts[0] += 1
+        bump(acc, ("message", str(day), direction or "", action or ""), (1,))
 
 
 def count_opt_outs(acc: Partial, rows: list[tuple[Any, ...]], _: MapContext) -> None:
     """Count opted-out numbers by keyword and by the day they opted out."""
     for keyword, at in rows:
-        for key in (
-            ("opt_out", keyword or ""),
-            ("opt_out_day", at.date().isoformat() if at else ""),
-        ):
-            counts = acc.get(key)
-            if counts is None:
-                acc[key] = [1]
-            else:
-                counts[0] += 1
+        bump(acc, ("opt_out", keyword or ""), (1,))
+        bump(acc, ("opt_out_day", at.date().isoformat() if at else ""), (1,))
 
 
 def present_sms(total: Partial, _: PresentContext) -> ReportResult:
