@@ -20,6 +20,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from mail.digest import CHANNELS, Digest, OptionActivity
+from signups import seats
 from storage.sms_messages import SmsMessage
 
 _WHEN = "%a %d %b %Y %H:%M"
@@ -170,14 +171,14 @@ def _option_line(digest: Digest, option: OptionActivity, admin_url: str) -> tupl
     name = _option_name(digest, option)
     made = sum(option.signed_up.values())
     by_channel = ", ".join(f"{option.signed_up[c]} {c}" for c in CHANNELS if option.signed_up[c])
-    facts = [f"{made} new ({by_channel}; {option.seats} seats)" if made else "0 new"]
+    facts = [f"{made} new ({by_channel}; {seats(option.seats)})" if made else "0 new"]
     if option.waitlisted:
         facts.append(f"{option.waitlisted} of them waitlisted")
     if option.cancelled:
         facts.append(f"{option.cancelled} cancelled")
     if option.promoted:
         facts.append(f"{option.promoted} promoted")
-    facts.append(f"{option.seats_left} of {option.capacity} seats left")
+    facts.append(f"{option.seats_left} of {seats(option.capacity)} left")
     facts.append(f"waitlist {option.waiting}")
     url = f"{admin_url}/events/{option.event_id}/registrations"
     text = f"{name}: " + "; ".join(facts) + f" <{url}>"

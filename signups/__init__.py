@@ -34,7 +34,7 @@ from signups.rules import (
     upcoming_with_options,
     waitlist_position,
 )
-from signups.wording import explain
+from signups.wording import explain, seats
 
 __all__ = [
     "Channel",
@@ -47,6 +47,7 @@ __all__ = [
     "look_up",
     "new_key",
     "promote",
+    "seats",
     "send_code_again",
     "sign_up",
     "signing_up",

@@ -2,11 +2,14 @@
 
 Every frontend shows the same sentence for the same outcome (the website's pages and API, the
 kiosk's screens, the SMS replies): :func:`explain`. A frontend only adds what is its own, such
-as an HTTP status or a button to try again.
+as an HTTP status or a button to try again. A count of seats reads the same everywhere too:
+:func:`seats`.
 
     >>> from storage.errors import FullError
     >>> explain(FullError("only 0 seat(s) left and there is no waitlist"))
     'That option is full.'
+    >>> seats(1), seats(3)
+    ('1 seat', '3 seats')
 """
 
 from __future__ import annotations
@@ -49,6 +52,11 @@ def explain(error: StorageError) -> str:
     if isinstance(error, CassandraUnavailable):
         return "The database did not answer in time; please try again."
     return "Something went wrong on our side; please try again."
+
+
+def seats(count: int) -> str:
+    """``count`` seats in words: "1 seat", "0 seats", "3 seats"."""
+    return "1 seat" if count == 1 else f"{count} seats"
 
 
 def _sentence(text: str) -> str:

@@ -94,5 +94,6 @@ def make_app(
     return tornado.web.Application(
         [(path, WebhookHandler, {"service": service, "provider": provider, "url": url})],
         context=context,
+        executor=service.executor,  # shut down with the server (web.server.WebServer.stop)
         xsrf_cookies=False,
     )

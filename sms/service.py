@@ -81,12 +81,13 @@ class SmsService:
         self._nudge = nudge
         self._site = config.site
         self._limit = RateLimit(config.sms.rate_limit, config.sms.rate_period_s)
-        self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="sms-webhook")
+        self.executor = ThreadPoolExecutor(WORKERS, thread_name_prefix="sms-webhook")
+        """The thread pool of :meth:`blocking`; the webhook's server shuts it down with itself."""
         self.catalog = Catalog(self.blocking)
 
     async def blocking(self, work: Callable[..., T], *args: Any) -> T:
         """``work(*args)`` on the service's thread pool (storage calls that block)."""
-        return await asyncio.get_running_loop().run_in_executor(self._pool, work, *args)
+        return await asyncio.get_running_loop().run_in_executor(self.executor, work, *args)
 
     async def take(self, inbound: Inbound) -> str | None:
         """Store and answer ``inbound``; the reply to put in the webhook's answer (None when

@@ -1,4 +1,5 @@
-"""The words every frontend shows for a refusal or an outage (signups.wording)."""
+"""The words every frontend shows for a refusal, an outage or a count of seats
+(signups.wording)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import uuid
 
 import pytest
 
-from signups import explain
+from signups import explain, seats
 from storage.errors import (
     AlreadySignedUp,
     CassandraUnavailable,
@@ -46,3 +47,7 @@ def test_every_outcome_has_a_sentence_for_the_member(error: StorageError, words:
 
 def test_a_registration_not_found_is_named() -> None:
     assert explain(NotFound("registration", "KQMT-7KQ2MX")).startswith("There is no registration")
+
+
+def test_a_count_of_seats_is_singular_for_one() -> None:
+    assert [seats(n) for n in (0, 1, 2)] == ["0 seats", "1 seat", "2 seats"]

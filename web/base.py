@@ -234,8 +234,13 @@ class BaseHandler(tornado.web.RequestHandler):
 
     def get_template_namespace(self) -> dict[str, Any]:
         """What every template sees besides Tornado's own: ``site``, the site's settings
-        (its name, public URL, time zone, contact) from cluster.yaml."""
-        return {**super().get_template_namespace(), "site": self.context.config.site}
+        (its name, public URL, time zone, contact) from cluster.yaml, and ``seats(n)``, a count
+        of seats in words (:func:`signups.wording.seats`)."""
+        return {
+            **super().get_template_namespace(),
+            "site": self.context.config.site,
+            "seats": wording.seats,
+        }
 
     def render_embed_css(self, css_embed: Iterable[bytes]) -> bytes:
         """The page's one ``<style>`` element, of its UI modules' CSS (such as

@@ -14,6 +14,7 @@ import pygame
 from kiosk_ui.canvas import Action, Canvas
 from kiosk_ui.catalog import EventCard, OptionCard
 from kiosk_ui.screens import Kiosk
+from signups import seats
 
 LARGE_ON = "Larger text"
 LARGE_OFF = "Standard text"
@@ -82,16 +83,12 @@ def _day_and_time(moment: datetime) -> str:
 def event_availability(card: EventCard) -> str:
     """How an event stands, as its card on Welcome says it."""
     if card.state == "open":
-        return _seats(card.seats_left)
+        return f"{seats(card.seats_left)} left"
     return {"waitlist": "Full: waitlist open", "full": "Full", "closed": "Closed"}[card.state]
 
 
 def option_availability(option: OptionCard) -> str:
     """How one option stands, as its button on the event screen says it."""
     if option.state == "open":
-        return _seats(option.free)
+        return f"{seats(option.free)} left"
     return {"waitlist": "full: join the waitlist", "full": "full", "closed": "closed"}[option.state]
-
-
-def _seats(count: int) -> str:
-    return "1 seat left" if count == 1 else f"{count} seats left"
