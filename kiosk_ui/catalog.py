@@ -35,7 +35,7 @@ from storage.store import Store
 
 log = logging.getLogger("gather.kiosk")
 
-State = Literal["open", "waitlist", "full", "closed"]
+State = Literal["open", "waitlist", "full", "closed", "cancelled"]
 DEFAULT_IDLE_TIMEOUT_S = 60
 DEFAULT_THEME = "default"
 FORMAT = 1
@@ -87,14 +87,18 @@ class EventCard:
     time_zone: str
     location: str
     is_open: bool
+    cancelled: bool
     icon: AssetRef | None
     background: AssetRef | None
     options: tuple[OptionCard, ...]
 
     @property
     def state(self) -> State:
-        """``closed`` (the event or all its options), ``open`` (an open option has seats),
-        ``waitlist`` (an open option takes a waitlist) or ``full``."""
+        """``cancelled`` (by staff, for good), ``closed`` (the event or all its options),
+        ``open`` (an open option has seats), ``waitlist`` (an open option takes a waitlist)
+        or ``full``."""
+        if self.cancelled:
+            return "cancelled"
         states = {option.state for option in self.options}
         if not self.is_open or states <= {"closed"}:
             return "closed"
@@ -303,6 +307,7 @@ def _card(
         time_zone=event.time_zone,
         location=event.location,
         is_open=event.is_open,
+        cancelled=event.cancelled,
         icon=icon,
         background=background,
         options=tuple(
@@ -361,6 +366,7 @@ def _to_data(catalog: Catalog) -> dict[str, Any]:
                 "time_zone": event.time_zone,
                 "location": event.location,
                 "is_open": event.is_open,
+                "cancelled": event.cancelled,
                 "icon": _ref_data(event.icon),
                 "background": _ref_data(event.background),
                 "options": [
@@ -399,6 +405,8 @@ def _from_data(data: dict[str, Any]) -> Catalog:
                 time_zone=str(event["time_zone"]),
                 location=str(event["location"]),
                 is_open=bool(event["is_open"]),
+                # absent from a catalog saved before the kiosk showed cancellations
+                cancelled=bool(event.get("cancelled", False)),
                 icon=_ref(event["icon"]),
                 background=_ref(event["background"]),
                 options=tuple(

@@ -34,9 +34,10 @@ from signups.rules import (
     upcoming_with_options,
     waitlist_position,
 )
-from signups.wording import explain, seats
+from signups.wording import EVENT_CANCELLED, explain, seats
 
 __all__ = [
+    "EVENT_CANCELLED",
     "Channel",
     "Client",
     "Details",

@@ -2,8 +2,8 @@
 
 Every frontend shows the same sentence for the same outcome (the website's pages and API, the
 kiosk's screens, the SMS replies): :func:`explain`. A frontend only adds what is its own, such
-as an HTTP status or a button to try again. A count of seats reads the same everywhere too:
-:func:`seats`.
+as an HTTP status or a button to try again. A count of seats reads the same everywhere too
+(:func:`seats`), and so does a cancelled event (:data:`EVENT_CANCELLED`).
 
     >>> from storage.errors import FullError
     >>> explain(FullError("only 0 seat(s) left and there is no waitlist"))
@@ -52,6 +52,13 @@ def explain(error: StorageError) -> str:
     if isinstance(error, CassandraUnavailable):
         return "The database did not answer in time; please try again."
     return "Something went wrong on our side; please try again."
+
+
+EVENT_CANCELLED = (
+    "This event is cancelled. Everyone signed up is told by text or e-mail; there is nothing "
+    "you need to do."
+)
+"""What a cancelled event's page (the website's, the kiosk's) says in place of its sign-up."""
 
 
 def seats(count: int) -> str:

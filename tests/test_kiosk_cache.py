@@ -210,6 +210,7 @@ def sample_catalog() -> Catalog:
         time_zone="Europe/Paris",
         location="Town hall",
         is_open=True,
+        cancelled=False,
         icon=None,
         background=ref,
         options=(option, replace(option, option_id=UUID(int=3), label="Afternoon", free=0)),

@@ -26,6 +26,7 @@ from kiosk_ui.screens.still_there import COUNTDOWN_S
 from kiosk_ui.screens.welcome import WelcomeScreen
 from kiosk_ui.theme import MIN_TARGET_PX, SCREEN_SIZES
 from signups import Client
+from storage import times
 from storage.store import Store
 from tests.helpers import (
     KIOSK,
@@ -269,6 +270,20 @@ def test_a_closed_event_cannot_be_signed_up_for(
         kiosk.showing("Main: closed")
         assert kiosk.screen == "event"
         assert "Main: closed" not in kiosk.labels()  # shown, not pressable
+
+
+def test_a_cancelled_event_says_so_in_the_websites_words(
+    store: Store, config: ClusterConfig, window: pygame.Surface, short_code: str
+) -> None:
+    event, _ = make_event(store, short_code)
+    store.events.cancel(event.event_id, times.now())
+    with driven(store, config, window, [event.event_id]) as kiosk:
+        assert "Cancelled" in kiosk.texts()
+        kiosk.tap(event.title)
+        assert kiosk.screen == "event"
+        kiosk.save("event-cancelled")
+        assert " ".join(kiosk.texts()).find(signups.EVENT_CANCELLED) >= 0, kiosk.texts()
+        assert not any(label.startswith("Main") for label in kiosk.labels())
 
 
 def test_an_invalid_phone_number_names_the_field(kiosk: Driver, one_event: tuple) -> None:

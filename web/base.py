@@ -234,12 +234,14 @@ class BaseHandler(tornado.web.RequestHandler):
 
     def get_template_namespace(self) -> dict[str, Any]:
         """What every template sees besides Tornado's own: ``site``, the site's settings
-        (its name, public URL, time zone, contact) from cluster.yaml, and ``seats(n)``, a count
-        of seats in words (:func:`signups.wording.seats`)."""
+        (its name, public URL, time zone, contact) from cluster.yaml; ``seats(n)``, a count of
+        seats in words (:func:`signups.wording.seats`); ``event_cancelled``, what a cancelled
+        event says (:data:`signups.wording.EVENT_CANCELLED`)."""
         return {
             **super().get_template_namespace(),
             "site": self.context.config.site,
             "seats": wording.seats,
+            "event_cancelled": wording.EVENT_CANCELLED,
         }
 
     def render_embed_css(self, css_embed: Iterable[bytes]) -> bytes:

@@ -2,7 +2,8 @@
 
 The background image fills the screen; the text sits on an opaque panel over its left part.
 An option that is open or takes a waitlist is a button to the sign-up screen; one that is
-full or closed is shown, disabled, with why.
+full or closed is shown, disabled, with why. A cancelled event says so in place of its
+options, in the website's words.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from kiosk_ui.form import SignupForm
 from kiosk_ui.screens import Kiosk, Screen
 from kiosk_ui.screens.parts import option_availability, top_bar, when_long
 from kiosk_ui.screens.signup import SignupScreen
+from signups import EVENT_CANCELLED
 
 PANEL_SHARE = 0.62
 DESCRIPTION_LINES = 6
@@ -68,9 +70,11 @@ class EventScreen(Screen):
         if card.description:
             lines = pygame.Rect(inner.left, y, inner.width, DESCRIPTION_LINES * (small + 4))
             y += canvas.paragraph(card.description, lines, small) + m.gap_px
-        self._options(
-            canvas, kiosk, card, pygame.Rect(inner.left, y, inner.width, inner.bottom - y)
-        )
+        rest = pygame.Rect(inner.left, y, inner.width, inner.bottom - y)
+        if card.cancelled:
+            canvas.paragraph(EVENT_CANCELLED, rest)
+        else:
+            self._options(canvas, kiosk, card, rest)
 
     def _options(self, canvas: Canvas, kiosk: Kiosk, card: EventCard, area: pygame.Rect) -> None:
         m = canvas.metrics

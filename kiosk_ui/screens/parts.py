@@ -84,7 +84,12 @@ def event_availability(card: EventCard) -> str:
     """How an event stands, as its card on Welcome says it."""
     if card.state == "open":
         return f"{seats(card.seats_left)} left"
-    return {"waitlist": "Full: waitlist open", "full": "Full", "closed": "Closed"}[card.state]
+    return {
+        "waitlist": "Full: waitlist open",
+        "full": "Full",
+        "closed": "Closed",
+        "cancelled": "Cancelled",
+    }[card.state]
 
 
 def option_availability(option: OptionCard) -> str:
