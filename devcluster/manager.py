@@ -102,6 +102,7 @@ class LocalCluster:
                         started.append(node)
                     else:
                         self._say(f"{node.name} {node.address}: already running, reused")
+                        self._prioritise_pauses(node)
                 for node, launch in pending.values():
                     self._wait_ready(node, launch)
             self._wait_gossip()
@@ -265,6 +266,7 @@ class LocalCluster:
                     f"{node.log_tail()}"
                 )
             if READY_LINE in node.log_since(launch.log_offset) and node.accepts_cql():
+                self._prioritise_pauses(node)
                 self._say(
                     f"{node.name} {node.address}: accepts CQL ({time.monotonic() - started:.0f} s)"
                 )
@@ -274,6 +276,15 @@ class LocalCluster:
             f"{node.name} ({node.address}) did not accept CQL within "
             f"{NODE_START_TIMEOUT_S:.0f} s.\n{node.log_tail()}"
         )
+
+    def _prioritise_pauses(self, node: LocalNode) -> None:
+        try:
+            node.prioritise_pauses()
+        except PermissionError as exc:
+            self._say(
+                f"{node.name}: its GC threads stay at nice 10 ({exc.strerror}), so its pauses "
+                "run longer; run as root or with CAP_SYS_NICE"
+            )
 
     def _wait_gossip(self) -> None:
         addresses = {node.address for node in self.nodes}

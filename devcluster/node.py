@@ -37,6 +37,15 @@ and preempt a Gather thread holding the GIL, which every other thread of its pro
 waits for (bench/web.py's server: at nice 0, its loop waited ~450 us per request on the send
 of its answer; the sign-ups per second of bench/web.py rose from ~0.63 to ~0.87 of the raw
 driver's, whose side also runs at nice 0)."""
+PAUSE_THREADS = ("GC Thread#", "VM Thread")
+"""The JVM threads that run a stop-the-world pause, G1's parallel workers and the VM thread
+that brings every other thread to the safepoint (their names as ``/proc`` has them). They run
+at the Gather processes' priority (nice 0, ``SCHED_OTHER``; :meth:`LocalNode.prioritise_pauses`)
+while the rest of the JVM stays at :data:`BATCH_SCHEDULING`: at nice 10 they got the CPU only
+between the Gather processes' slices, and a young collection, which stops the whole node,
+took 200 to 430 ms instead of 10 to 70 (bench/README.md, sms). They wake only for a pause, so
+this takes nothing from the Gather processes the rest of the time. The JVM creates them at
+start-up (``-XX:-UseDynamicNumberOfGCThreads``, jvm17.options)."""
 _IN_VAR = re.compile(r"/var/cassandra/node[0-9]+/conf/cassandra\.yaml$")
 """Where a node of a Gather checkout keeps its config (any other node is not one of ours)."""
 
@@ -214,6 +223,27 @@ class LocalNode:
             )
         self.pid_file.write_text(f"{proc.pid}\n")
         return Launch(proc, log_offset)
+
+    def prioritise_pauses(self) -> int:
+        """Put the running JVM's :data:`PAUSE_THREADS` at normal priority; how many there were.
+
+        Raises PermissionError when this user may not raise a thread's priority (which takes
+        root or ``CAP_SYS_NICE``)."""
+        process = self.process()
+        if process is None:
+            return 0
+        done = 0
+        for thread in process.threads():
+            try:
+                name = Path(f"/proc/{process.pid}/task/{thread.id}/comm").read_text()
+                if not name.startswith(PAUSE_THREADS):
+                    continue
+                os.sched_setscheduler(thread.id, os.SCHED_OTHER, os.sched_param(0))
+                os.setpriority(os.PRIO_PROCESS, thread.id, 0)
+            except (FileNotFoundError, ProcessLookupError):
+                continue  # the thread ended meanwhile
+            done += 1
+        return done
 
     def accepts_cql(self) -> bool:
         """True when the node's native transport port accepts a connection."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from cassandra import ConsistencyLevel, Unavailable
@@ -13,7 +15,7 @@ from cassandra.query import SimpleStatement
 
 from config.cluster import ClusterConfig
 from devcluster import LocalCluster, LocalClusterError
-from devcluster.node import running_var
+from devcluster.node import PAUSE_THREADS, running_var
 from storage.session import PROTOCOL_VERSION
 
 KEYSPACE = "foundation_test"
@@ -118,3 +120,21 @@ def test_mbean_attributes_are_read_over_jmx_and_a_refused_value_is_an_error(
         local_cluster.mbean_attribute(node, service, "NoSuchAttribute")
     with pytest.raises(LocalClusterError, match="after setting it to 'v3'"):
         local_cluster.set_mbean_attribute(node, proxy, "PaxosVariant", "v3")
+
+
+def test_only_the_gc_pause_threads_of_a_node_run_at_normal_priority(
+    local_cluster: LocalCluster,
+) -> None:
+    """The JVM at nice 10 under SCHED_BATCH, its GC workers and VM thread at nice 0 (as ``up``
+    leaves every node, started or reused)."""
+    process = local_cluster.nodes[0].process()
+    assert process is not None
+    policies: dict[str, set[tuple[int, int]]] = {"pause": set(), "other": set()}
+    for thread in process.threads():
+        try:
+            name = Path(f"/proc/{process.pid}/task/{thread.id}/comm").read_text()
+            policy = (os.sched_getscheduler(thread.id), os.getpriority(os.PRIO_PROCESS, thread.id))
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # ended meanwhile
+        policies["pause" if name.startswith(PAUSE_THREADS) else "other"].add(policy)
+    assert policies == {"pause": {(os.SCHED_OTHER, 0)}, "other": {(os.SCHED_BATCH, 10)}}
