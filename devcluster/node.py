@@ -224,26 +224,22 @@ class LocalNode:
         self.pid_file.write_text(f"{proc.pid}\n")
         return Launch(proc, log_offset)
 
-    def prioritise_pauses(self) -> int:
-        """Put the running JVM's :data:`PAUSE_THREADS` at normal priority; how many there were.
+    def prioritise_pauses(self) -> None:
+        """Put the running JVM's :data:`PAUSE_THREADS` at normal priority.
 
         Raises PermissionError when this user may not raise a thread's priority (which takes
         root or ``CAP_SYS_NICE``)."""
         process = self.process()
         if process is None:
-            return 0
-        done = 0
+            return
         for thread in process.threads():
             try:
                 name = Path(f"/proc/{process.pid}/task/{thread.id}/comm").read_text()
-                if not name.startswith(PAUSE_THREADS):
-                    continue
-                os.sched_setscheduler(thread.id, os.SCHED_OTHER, os.sched_param(0))
-                os.setpriority(os.PRIO_PROCESS, thread.id, 0)
+                if name.startswith(PAUSE_THREADS):
+                    os.sched_setscheduler(thread.id, os.SCHED_OTHER, os.sched_param(0))
+                    os.setpriority(os.PRIO_PROCESS, thread.id, 0)
             except (FileNotFoundError, ProcessLookupError):
-                continue  # the thread ended meanwhile
-            done += 1
-        return done
+                pass  # the thread ended meanwhile
 
     def accepts_cql(self) -> bool:
         """True when the node's native transport port accepts a connection."""

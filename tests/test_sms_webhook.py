@@ -21,15 +21,12 @@ from config.cluster import ClusterConfig, NodeConfig, SecretSource, SmsConfig
 from node.context import NodeContext
 from node.logbuffer import LogBuffer
 from signups import Client, sign_up
-from sms.app import make_app
-from sms.providers import TwilioProvider
+from sms.actor import SmsWebhook
 from sms.sandbox import ProviderSandbox, twilio_webhook_request
 from sms.segments import segments
-from sms.service import SmsService
 from storage.errors import ValidationError
 from storage.store import Store
 from tests.helpers import SMS_NUMBER, Browser, free_port, make_event, new_phone, sms_cluster
-from web.server import WebServer
 
 OURS = SMS_NUMBER
 LIMIT = 25
@@ -317,12 +314,13 @@ def test_the_sms_actor_crashed_from_the_shell_serves_again(nodes: Any, phone: Ph
 
 
 def test_a_stopped_webhook_server_shuts_its_service_thread_pool_down(
-    config: ClusterConfig, store: Store, sandbox: ProviderSandbox
+    config: ClusterConfig, store: Store, sandbox: ProviderSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A restart of the webhook actor (one server stopped, a new one made) leaves no threads
     behind: the service's pool goes with its server."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/sms/twilio"
+    monkeypatch.setenv("GATHER_TEST_SMS_SECRET", sandbox.twilio_auth_token)
     section = SmsConfig(
         provider="twilio",
         webhook_url=url,
@@ -330,7 +328,7 @@ def test_a_stopped_webhook_server_shuts_its_service_thread_pool_down(
         api_url=sandbox.url,
         account=sandbox.twilio_account_sid,
         public_key=None,
-        secret=SecretSource(env=None, file=None, what="sms.secret"),
+        secret=SecretSource(env="GATHER_TEST_SMS_SECRET", file=None, what="sms.secret"),
         provider_opt_outs=True,
         rate_limit=LIMIT,
         rate_period_s=60.0,
@@ -339,15 +337,12 @@ def test_a_stopped_webhook_server_shuts_its_service_thread_pool_down(
     sms_config = dataclasses.replace(config, sms=section)
     node = NodeConfig(name="sms-t", host="127.0.0.1", port=0, roles=("sms",), sms_port=port)
     context = NodeContext(config=sms_config, node=node, cookie=b"t", logs=LogBuffer(), store=store)
-    provider = TwilioProvider(
-        sandbox.twilio_account_sid, sandbox.twilio_auth_token, OURS, sandbox.url
-    )
-    service = SmsService(context.require_store, sms_config, provider)
-    server = WebServer(make_app(context, service, provider), "127.0.0.1", port)
+    server = SmsWebhook(context).make_server()  # what the actor runs, made as it makes it
+    executor = server.app.settings["executor"]
     server.start()
     try:
         assert Phone(url, sandbox.twilio_auth_token).text("EVENTS")  # read on the pool
     finally:
         server.stop()
     with pytest.raises(RuntimeError, match="shutdown"):
-        service.executor.submit(int)
+        executor.submit(int)
