@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
@@ -46,8 +47,19 @@ between the Gather processes' slices, and a young collection, which stops the wh
 took 200 to 430 ms instead of 10 to 70 (bench/README.md, sms). They wake only for a pause, so
 this takes nothing from the Gather processes the rest of the time. The JVM creates them at
 start-up (``-XX:-UseDynamicNumberOfGCThreads``, jvm17.options)."""
+
 _IN_VAR = re.compile(r"/var/cassandra/node[0-9]+/conf/cassandra\.yaml$")
 """Where a node of a Gather checkout keeps its config (any other node is not one of ours)."""
+
+
+def thread_names(process: psutil.Process) -> Iterator[tuple[int, str]]:
+    """Each live thread of ``process``: its id and its name as ``/proc`` has it (threads that
+    end while this runs are left out)."""
+    for thread in process.threads():
+        try:
+            yield thread.id, Path(f"/proc/{process.pid}/task/{thread.id}/comm").read_text()
+        except FileNotFoundError:
+            continue
 
 
 @dataclass(frozen=True)
@@ -232,14 +244,13 @@ class LocalNode:
         process = self.process()
         if process is None:
             return
-        for thread in process.threads():
-            try:
-                name = Path(f"/proc/{process.pid}/task/{thread.id}/comm").read_text()
-                if name.startswith(PAUSE_THREADS):
-                    os.sched_setscheduler(thread.id, os.SCHED_OTHER, os.sched_param(0))
-                    os.setpriority(os.PRIO_PROCESS, thread.id, 0)
-            except (FileNotFoundError, ProcessLookupError):
-                pass  # the thread ended meanwhile
+        for thread_id, name in thread_names(process):
+            if name.startswith(PAUSE_THREADS):
+                try:
+                    os.sched_setscheduler(thread_id, os.SCHED_OTHER, os.sched_param(0))
+                    os.setpriority(os.PRIO_PROCESS, thread_id, 0)
+                except ProcessLookupError:
+                    pass  # the thread ended meanwhile
 
     def accepts_cql(self) -> bool:
         """True when the node's native transport port accepts a connection."""

@@ -6,7 +6,6 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from cassandra import ConsistencyLevel, Unavailable
@@ -15,7 +14,7 @@ from cassandra.query import SimpleStatement
 
 from config.cluster import ClusterConfig
 from devcluster import LocalCluster, LocalClusterError
-from devcluster.node import PAUSE_THREADS, running_var
+from devcluster.node import PAUSE_THREADS, running_var, thread_names
 from storage.session import PROTOCOL_VERSION
 
 KEYSPACE = "foundation_test"
@@ -130,11 +129,10 @@ def test_only_the_gc_pause_threads_of_a_node_run_at_normal_priority(
     process = local_cluster.nodes[0].process()
     assert process is not None
     policies: dict[str, set[tuple[int, int]]] = {"pause": set(), "other": set()}
-    for thread in process.threads():
+    for thread_id, name in thread_names(process):
         try:
-            name = Path(f"/proc/{process.pid}/task/{thread.id}/comm").read_text()
-            policy = (os.sched_getscheduler(thread.id), os.getpriority(os.PRIO_PROCESS, thread.id))
-        except (FileNotFoundError, ProcessLookupError):
+            policy = (os.sched_getscheduler(thread_id), os.getpriority(os.PRIO_PROCESS, thread_id))
+        except ProcessLookupError:
             continue  # ended meanwhile
         policies["pause" if name.startswith(PAUSE_THREADS) else "other"].add(policy)
     assert policies == {"pause": {(os.SCHED_OTHER, 0)}, "other": {(os.SCHED_BATCH, 10)}}
