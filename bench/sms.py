@@ -117,7 +117,8 @@ PLAN: tuple[Request, ...] = (
 )
 """(how it is sent, operation class, CQL): what the raw side sends per text, in order."""
 WHY = (
-    "claims the MessageSid: a webhook Twilio retries is known and answered as before",
+    "claims the MessageSid: a webhook Twilio retries is known and answered as before; "
+    "the two reads are sent beside it",
     "an opted-out number is answered nothing (but HELP and START); sent with the next",
     "the sender's remembered name and pending question (which option? what name?)",
     "the sign-up: seat compare-and-set, key, contact and code claims, registration row",
@@ -452,13 +453,16 @@ class RawTexts(Side):
         day = now.date()
         message_id = uuid_from_time(now)
         execute = self._session.execute
-        if not execute(self._claim, (sid, message_id), execution_profile="signup").one()[0]:
-            raise RuntimeError(f"{sid} was claimed before")
+        claim = self._session.execute_async(
+            self._claim, (sid, message_id), execution_profile="signup"
+        )
         reads = [
             self._session.execute_async(statement, (sender,), execution_profile="read")
             for statement in (self._opted_out, self._sender)
         ]
-        for read in reads:  # both in flight at once, as the webhook sends them
+        if not claim.result().one()[0]:  # the three in flight at once, as the webhook sends them
+            raise RuntimeError(f"{sid} was claimed before")
+        for read in reads:
             read.result().all()
         version, taken = self._state[option_id]
         number = version + 1

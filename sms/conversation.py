@@ -46,6 +46,10 @@ from storage.store import Store
 
 Blocking = Callable[..., Awaitable[Any]]
 """Runs ``work(*args)`` off the IOLoop and awaits its result (``SmsService.blocking``)."""
+Read = list[dict[str, Any]] | BaseException
+"""A read awaited with ``return_exceptions``: its rows, or its error."""
+Lookup = asyncio.Future[tuple[Read, Read]]
+"""A sender's two reads in flight (:meth:`Conversation.look_up`)."""
 
 
 @dataclass(frozen=True)
@@ -78,16 +82,24 @@ class Conversation:
         self.catalog = catalog
         self._blocking = blocking
 
-    async def answer(self, sender: str, body: str, key: str) -> Outcome:
-        """What the text ``body`` from ``sender`` (E.164) does; ``key`` is unique to this
-        message (the provider's id): doing it again changes nothing more."""
-        command = commands.read(body)
+    def look_up(self, sender: str) -> Lookup:
+        """Start the two reads every text from ``sender`` (E.164) needs, both in flight at
+        once: is the number opted out, and its remembered name and pending question. Give
+        them to :meth:`answer`; started early, they overlap what the caller does meanwhile
+        (the webhook claims the message's provider id)."""
         db = self._store.db
-        asked, getting = await asyncio.gather(  # the two reads overlap
+        return asyncio.gather(
             db.query_async(self._store.sms_optouts.lookup(sender)),
             db.query_async(SmsSenders.lookup(sender)),
             return_exceptions=True,  # the sender's read only fails a text that needs it
         )
+
+    async def answer(self, sender: str, body: str, key: str, lookup: Lookup) -> Outcome:
+        """What the text ``body`` from ``sender`` (E.164) does, with :meth:`look_up`'s reads
+        for ``sender``; ``key`` is unique to this message (the provider's id): doing it again
+        changes nothing more."""
+        command = commands.read(body)
+        asked, getting = await lookup
         opted_out = bool(_answered(asked))
         match command:
             case commands.OptOut(word=word):
@@ -241,7 +253,7 @@ class Conversation:
         await self._blocking(self._store.sms_senders.ask, state.phone, question, ttl_s)
 
 
-def _answered(read: list[dict[str, Any]] | BaseException) -> list[dict[str, Any]]:
+def _answered(read: Read) -> list[dict[str, Any]]:
     """The rows of a read awaited with ``return_exceptions``; its error raised now."""
     if isinstance(read, BaseException):
         raise read

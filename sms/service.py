@@ -2,7 +2,8 @@
 
 ::
 
-    claim the provider's message id        (a lightweight transaction: a retry is known)
+    claim the provider's message id        (a lightweight transaction: a retry is known),
+      with the sender's two reads in flight beside it (a retry's go unused)
     a retry whose answer was stored        -> the same answer, nothing else
     over the sender's rate limit           -> stored, not answered
     the conversation (sms.conversation)    -> what it did, and the reply
@@ -30,7 +31,7 @@ from typing import Any, TypeVar
 
 from config.cluster import ClusterConfig, ConfigError, SmsConfig
 from sms.catalog import Catalog
-from sms.conversation import Conversation, Outcome
+from sms.conversation import Conversation, Lookup, Outcome
 from sms.providers import Inbound, Provider, TelnyxProvider, TwilioProvider
 from sms.ratelimit import RateLimit
 from storage import validate
@@ -95,14 +96,17 @@ class SmsService:
         store = self._store()
         messages = store.sms_messages
         claim, message_id = messages.claiming(inbound.provider_id)
-        message_id, first = claimed(message_id, await store.db.query_async(claim))
+        claiming = asyncio.ensure_future(store.db.query_async(claim))
+        sender = self._sender(inbound)
+        conversation = Conversation(store, self._site, self._sms, self.catalog, self.blocking)
+        lookup = None if sender is None else conversation.look_up(sender)  # beside the claim
+        message_id, first = claimed(message_id, await claiming)
         if not first:
             earlier = await self.blocking(messages.get, message_id)
             if earlier is not None and earlier.action is not None:
                 log.info("a retried text answered as before")
                 return earlier.reply if self._provider.replies_inline else None
-        sender = self._sender(inbound)
-        outcome = await self._outcome(store, sender, inbound)
+        outcome = await self._outcome(conversation, sender, inbound, lookup)
         message = messages.new(
             "in",
             sender or inbound.sender[:32],
@@ -130,13 +134,18 @@ class SmsService:
         self._nudge()
         return None
 
-    async def _outcome(self, store: Store, sender: str | None, inbound: Inbound) -> Outcome:
-        if sender is None:  # an alphanumeric sender or a short code: nobody to answer
-            return Outcome("ignored", None)
+    async def _outcome(
+        self,
+        conversation: Conversation,
+        sender: str | None,
+        inbound: Inbound,
+        lookup: Lookup | None,
+    ) -> Outcome:
+        if sender is None or lookup is None:  # an alphanumeric sender or a short code
+            return Outcome("ignored", None)  # nobody to answer
         if not self._limit.allow(sender):
             return Outcome("rate_limited", None)
-        conversation = Conversation(store, self._site, self._sms, self.catalog, self.blocking)
-        return await conversation.answer(sender, inbound.body, inbound.provider_id)
+        return await conversation.answer(sender, inbound.body, inbound.provider_id, lookup)
 
     def _sender(self, inbound: Inbound) -> str | None:
         """The sender's number in E.164, or None when it is not a phone number."""
