@@ -10,7 +10,8 @@ import pytest
 
 from storage.errors import ClosedError, Conflict, FullError, NotFound, ValidationError
 from storage.events import SignupOption
-from storage.registrations import new_code, parse_ref
+from storage.flow import Query
+from storage.registrations import Registrations, new_code, parse_ref
 from storage.store import Store
 from tests.helpers import make_event
 
@@ -222,3 +223,30 @@ def test_registrations_made_before_random_codes_keep_their_numbered_references(
     numbered = f"{option.seats.ref_prefix}-{made.number}"
     assert store.registrations.get(numbered).ref == numbered
     assert store.registrations.cancel(numbered).registration.status == "cancelled"
+
+
+def test_a_seat_read_a_sign_up_overtook_does_not_set_the_next_one_back(
+    store: Store, short_code: str
+) -> None:
+    """The SMS catalog's refresh reads seats while texts sign up: a read answered before a
+    sign-up and taken after it leaves the newer state known, so the next sign-up's
+    compare-and-set is on the version the ledger has (it failed on the old one, one more
+    lightweight transaction for each text after each refresh)."""
+    option = _option(store, short_code, capacity=5, waitlist=False)
+    registrations = Registrations(store.db, node="test-overtaken")  # nothing known yet
+    overtaken = registrations.signing_up(option.option_id, "Ada", "+15552010001")
+    seat_read = next(overtaken)  # nothing known: the flow reads the seats first
+    assert isinstance(seat_read, Query)
+    answered_before = store.db.query(seat_read)
+    registrations.sign_up(option.option_id, "Bo", "+15552010002")
+    overtaken.send(answered_before)  # taken now: the version Bo's sign-up replaced
+    overtaken.close()
+    following = registrations.signing_up(option.option_id, "Cy", "+15552010003")
+    compare_and_set = next(following)
+    assert isinstance(compare_and_set, Query)
+    rows = store.db.query(compare_and_set)
+    assert rows[0]["[applied]"], "the sign-up was tried on a version the ledger no longer has"
+    with pytest.raises(StopIteration) as done:
+        following.send(rows)
+    assert done.value.value.registration.name == "Cy"
+    assert _seats_taken(store, option) == 2

@@ -77,6 +77,7 @@ class Registrations:
         self._region = validate.phone_region(phone_region)
         self._deadline_s = db.profile("signup").request_timeout
         self._known: dict[UUID, Seats] = {}
+        """The newest seat state seen of each option (:meth:`_keep`): a sign-up's first guess."""
         self._prefixes: dict[str, UUID] = {}
 
     def contact(self, value: object) -> str:
@@ -379,7 +380,7 @@ class Registrations:
         cql, params = ledger.sign_up(seats, after, registration, code)
         rows = yield Query(cql, params, "signup")
         if rows[0]["[applied]"]:
-            self._known[option_id] = after
+            self._keep(after)
             return SignupResult(registration, created=True)
         if rows[0]["event_id"] is None:
             raise ValidationError("option_id", "no such sign-up option")
@@ -476,7 +477,7 @@ class Registrations:
         rows = self._db.batch([head, *statements], op="signup")
         if not rows[0]["[applied]"]:
             return None
-        self._known[option_id] = target
+        self._keep(target)
         return target, promoted
 
     def _owe_promotions(self, seats: Seats, numbers: list[int], now: datetime) -> None:
@@ -504,8 +505,16 @@ class Registrations:
 
     def _remember(self, option_id: UUID, row: Row) -> Seats:
         seats = ledger.seats_from(option_id, row)
-        self._known[option_id] = seats
+        self._keep(seats)
         return seats
+
+    def _keep(self, seats: Seats) -> None:
+        """Remember ``seats`` unless a newer version of the option's state is known: a read
+        that a sign-up overtook (the SMS catalog's refresh, say) must not make the next
+        sign-up's compare-and-set fail on a version already gone."""
+        known = self._known.get(seats.option_id)
+        if known is None or known.version <= seats.version:
+            self._known[seats.option_id] = seats
 
     def _locate(self, ref: str, op: OpClass = "read") -> tuple[UUID, int, Ref]:
         """The option and number a reference points at, and the reference as parsed."""
