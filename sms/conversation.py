@@ -49,7 +49,7 @@ Blocking = Callable[..., Awaitable[Any]]
 Read = list[dict[str, Any]] | BaseException
 """A read awaited with ``return_exceptions``: its rows, or its error."""
 Lookup = asyncio.Future[tuple[Read, Read]]
-"""A sender's two reads in flight (:meth:`Conversation.look_up`)."""
+"""A sender's two reads in flight (:meth:`Conversation.read_sender`)."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ class Conversation:
         self.catalog = catalog
         self._blocking = blocking
 
-    def look_up(self, sender: str) -> Lookup:
+    def read_sender(self, sender: str) -> Lookup:
         """Start the two reads every text from ``sender`` (E.164) needs, both in flight at
         once: is the number opted out, and its remembered name and pending question. Give
         them to :meth:`answer`; started early, they overlap what the caller does meanwhile
@@ -95,7 +95,7 @@ class Conversation:
         )
 
     async def answer(self, sender: str, body: str, key: str, lookup: Lookup) -> Outcome:
-        """What the text ``body`` from ``sender`` (E.164) does, with :meth:`look_up`'s reads
+        """What the text ``body`` from ``sender`` (E.164) does, with :meth:`read_sender`'s reads
         for ``sender``; ``key`` is unique to this message (the provider's id): doing it again
         changes nothing more."""
         command = commands.read(body)

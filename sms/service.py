@@ -99,7 +99,7 @@ class SmsService:
         claiming = asyncio.ensure_future(store.db.query_async(claim))
         sender = self._sender(inbound)
         conversation = Conversation(store, self._site, self._sms, self.catalog, self.blocking)
-        lookup = None if sender is None else conversation.look_up(sender)  # beside the claim
+        lookup = None if sender is None else conversation.read_sender(sender)  # beside the claim
         message_id, first = claimed(message_id, await claiming)
         if not first:
             earlier = await self.blocking(messages.get, message_id)
@@ -141,8 +141,8 @@ class SmsService:
         inbound: Inbound,
         lookup: Lookup | None,
     ) -> Outcome:
-        if sender is None or lookup is None:  # an alphanumeric sender or a short code
-            return Outcome("ignored", None)  # nobody to answer
+        if sender is None or lookup is None:  # (None together) an alphanumeric sender or a
+            return Outcome("ignored", None)  # short code: nobody to answer
         if not self._limit.allow(sender):
             return Outcome("rate_limited", None)
         return await conversation.answer(sender, inbound.body, inbound.provider_id, lookup)

@@ -250,3 +250,28 @@ def test_a_seat_read_a_sign_up_overtook_does_not_set_the_next_one_back(
         following.send(rows)
     assert done.value.value.registration.name == "Cy"
     assert _seats_taken(store, option) == 2
+
+
+def test_a_ledger_restored_to_an_older_version_is_seen_by_the_next_read(
+    store: Store, short_code: str
+) -> None:
+    """An option's ledger restored from an older archive goes back to an older version: a
+    node that knew a newer one takes what its next read says (it is sent later), so its
+    sign-ups are tried on the version the ledger has, not refused until the deadline."""
+    option = _option(store, short_code, capacity=5, waitlist=False)
+    archived = list(store.registrations.export(option.option_id))
+    other_node = Registrations(store.db, node="test-other-node")
+    for person, phone in (("Ada", "+15552010001"), ("Bo", "+15552010002")):
+        other_node.sign_up(option.option_id, person, phone)
+    store.registrations.purge(option.option_id)
+    store.registrations.restore(option.option_id, archived)
+    store.registrations.configure(option.option_id, is_open=True)
+    other_node.seats_of([option.option_id])  # as the SMS catalog reads every 5 s
+    following = other_node.signing_up(option.option_id, "Cy", "+15552019999")
+    compare_and_set = next(following)
+    assert isinstance(compare_and_set, Query)
+    rows = store.db.query(compare_and_set)
+    assert rows[0]["[applied]"], "the sign-up was tried on the version from before the restore"
+    with pytest.raises(StopIteration):
+        following.send(rows)
+    assert _seats_taken(store, option) == 1

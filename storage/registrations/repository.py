@@ -4,6 +4,7 @@ seats, each one conditional batch on the option's ledger retried until it applie
 from __future__ import annotations
 
 import functools
+import itertools
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -76,8 +77,11 @@ class Registrations:
         self._node = validate.text("node", node, max_len=48)
         self._region = validate.phone_region(phone_region)
         self._deadline_s = db.profile("signup").request_timeout
-        self._known: dict[UUID, Seats] = {}
-        """The newest seat state seen of each option (:meth:`_keep`): a sign-up's first guess."""
+        self._known: dict[UUID, tuple[int, Seats]] = {}
+        """Each option's seat state from the latest-sent request that answered one, with that
+        request's stamp (:meth:`_keep`): a sign-up's first guess."""
+        self._stamps = itertools.count()
+        """Stamps requests in the order they are sent."""
         self._prefixes: dict[str, UUID] = {}
 
     def contact(self, value: object) -> str:
@@ -107,6 +111,7 @@ class Registrations:
 
     def seats_of(self, option_ids: Iterable[UUID]) -> dict[UUID, Seats]:
         """Seat states of several options at once (missing ones are left out)."""
+        stamp = next(self._stamps)
         pending = [
             (option_id, self._db.submit(ledger.SELECT_SEATS, (option_id,)))
             for option_id in option_ids
@@ -115,7 +120,7 @@ class Registrations:
         for option_id, request in pending:
             rows = request.result()
             if rows and rows[0]["event_id"] is not None:
-                found[option_id] = self._remember(option_id, rows[0])
+                found[option_id] = self._remember(option_id, rows[0], stamp)
         return found
 
     def configure(
@@ -179,7 +184,7 @@ class Registrations:
         )
         if not isinstance(option_id, UUID):
             raise ValidationError("option_id", "must be a UUID")
-        seats = self._known.get(option_id)
+        seats = self._guess(option_id)
         fresh = False
         deadline = time.monotonic() + self._deadline_s
         sent: list[Registration] = []  # what each attempt tried to write
@@ -378,13 +383,14 @@ class Registrations:
             version=seats.version + 1,
         )
         cql, params = ledger.sign_up(seats, after, registration, code)
+        stamp = next(self._stamps)
         rows = yield Query(cql, params, "signup")
         if rows[0]["[applied]"]:
-            self._keep(after)
+            self._keep(after, stamp)
             return SignupResult(registration, created=True)
         if rows[0]["event_id"] is None:
             raise ValidationError("option_id", "no such sign-up option")
-        current = self._remember(option_id, rows[0])
+        current = self._remember(option_id, rows[0], stamp)
         claim = ledger.claim_of(rows, key, contact)
         if claim is None:
             return current
@@ -474,10 +480,11 @@ class Registrations:
             statements.append(ledger.set_promoted(option_id, record_promotions_in, promoted))
         target = replace(target, version=seats.version + 1)
         head = ledger.set_state(target, expected_version=seats.version)
+        stamp = next(self._stamps)
         rows = self._db.batch([head, *statements], op="signup")
         if not rows[0]["[applied]"]:
             return None
-        self._keep(target)
+        self._keep(target, stamp)
         return target, promoted
 
     def _owe_promotions(self, seats: Seats, numbers: list[int], now: datetime) -> None:
@@ -498,23 +505,30 @@ class Registrations:
             )
 
     def _reading_seats(self, option_id: UUID) -> Flow[Seats | None]:
+        stamp = next(self._stamps)
         rows = yield Query(ledger.SELECT_SEATS, (option_id,), "signup")
         if not rows or rows[0]["event_id"] is None:
             return None
-        return self._remember(option_id, rows[0])
+        return self._remember(option_id, rows[0], stamp)
 
-    def _remember(self, option_id: UUID, row: Row) -> Seats:
+    def _remember(self, option_id: UUID, row: Row, stamp: int) -> Seats:
         seats = ledger.seats_from(option_id, row)
-        self._keep(seats)
+        self._keep(seats, stamp)
         return seats
 
-    def _keep(self, seats: Seats) -> None:
-        """Remember ``seats`` unless a newer version of the option's state is known: a read
-        that a sign-up overtook (the SMS catalog's refresh, say) must not make the next
-        sign-up's compare-and-set fail on a version already gone."""
+    def _guess(self, option_id: UUID) -> Seats | None:
+        known = self._known.get(option_id)
+        return None if known is None else known[1]
+
+    def _keep(self, seats: Seats, stamp: int) -> None:
+        """Remember ``seats``, which the request stamped ``stamp`` answered, unless a request
+        sent after it answered first: a read that a sign-up overtook (the SMS catalog's
+        refresh, say) must not set the next sign-up's compare-and-set back to a version
+        already gone. Stamps, not versions, decide: a ledger restored from an archive may
+        have gone back to an older version, and what a later request saw of it stands."""
         known = self._known.get(seats.option_id)
-        if known is None or known.version <= seats.version:
-            self._known[seats.option_id] = seats
+        if known is None or known[0] <= stamp:
+            self._known[seats.option_id] = (stamp, seats)
 
     def _locate(self, ref: str, op: OpClass = "read") -> tuple[UUID, int, Ref]:
         """The option and number a reference points at, and the reference as parsed."""
