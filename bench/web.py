@@ -249,9 +249,12 @@ def main() -> int:
         )
         server.start()
         port = ours_end.recv()
+        sides: list[Side] = []  # closed at the end: no longer upcoming for later runs
         try:
             driver = RawSignups(store, session, args.threads)
+            sides.append(driver)
             load = _Load(store, port, args.threads)
+            sides.append(load)
             run_threads(driver.sign_up, args.threads * 4, args.threads)  # warm-up: connections,
             load.closed(args.threads * 4)  # prepared statements, seat caches
             rounds = alternating_rounds(
@@ -279,6 +282,8 @@ def main() -> int:
         finally:
             ours_end.send("stop")
             server.join(15)
+            for side in sides:  # bench/sms.py's webhook reads every upcoming event
+                side.close()
 
     half, raw_half = (
         median_round(at_half[name], by=lambda f: f.p99_ms)
