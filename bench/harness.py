@@ -2,11 +2,14 @@
 
 ``run_async`` drives an operation that returns a cassandra-driver ``ResponseFuture`` (or any
 object with ``add_callbacks``); ``run_threads`` drives a blocking callable from a thread pool.
-Both return a :class:`Figures` with the rate and the latency percentiles.
+Both return a :class:`Figures` with the rate and the latency percentiles;
+``alternating_rounds`` adds the share of the machine's CPU time its hypervisor stole during
+each round (:class:`CpuTimes`), so that a round slowed by the host shows as such.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 import statistics
@@ -28,6 +31,54 @@ class Figures:
     p50_ms: float
     p99_ms: float
     errors: int
+    steal_pct: float | None = None
+    """Of the machine's CPU time during the run, the percent its hypervisor gave other guests
+    while this one had work (``steal`` in /proc/stat); None where not measured."""
+
+
+@dataclass(frozen=True)
+class CpuTimes:
+    """The machine's CPU time so far, all CPUs together, in clock ticks (Linux's /proc/stat).
+
+    A virtual machine's ``steal`` grows while its CPUs have work and the host runs another
+    guest's: time that neither our code nor Cassandra controls, which lengthens every request
+    it falls on.
+    """
+
+    working: int
+    """user, nice, system, irq and softirq."""
+    idle: int
+    """idle and iowait."""
+    stolen: int
+    """steal."""
+
+    @classmethod
+    def now(cls) -> CpuTimes | None:
+        """The times so far, or None where /proc/stat cannot be read (not Linux)."""
+        try:
+            with open("/proc/stat", encoding="ascii") as stat:
+                ticks = [int(field) for field in stat.readline().split()[1:9]]
+        except (OSError, ValueError):
+            return None
+        user, nice, system, idle, iowait, irq, softirq, steal = ticks
+        return cls(user + nice + system + irq + softirq, idle + iowait, steal)
+
+    def steal_pct_since(self, before: CpuTimes | None) -> float | None:
+        """Of all CPU time from ``before`` to these times, the percent stolen."""
+        if before is None:
+            return None
+        total = (self.working + self.idle + self.stolen) - (
+            before.working + before.idle + before.stolen
+        )
+        return 100 * (self.stolen - before.stolen) / total if total > 0 else None
+
+
+def measured(run: Callable[[], Figures]) -> Figures:
+    """``run()``'s figures with the CPU time stolen meanwhile (:class:`CpuTimes`)."""
+    before = CpuTimes.now()
+    found = run()
+    after = CpuTimes.now()
+    return dataclasses.replace(found, steal_pct=after.steal_pct_since(before) if after else None)
 
 
 def figures(latencies_s: list[float], seconds: float, errors: int = 0) -> Figures:
@@ -55,11 +106,12 @@ def alternating_rounds(
     sides: dict[str, Callable[[], Figures]], rounds: int
 ) -> dict[str, list[Figures]]:
     """Measure every side ``rounds`` times, back to back, the first side first in even rounds
-    and last in odd ones, so that the shared machine's drift falls on all sides alike."""
+    and last in odd ones, so that the shared machine's drift falls on all sides alike; each
+    round's figures carry the CPU time stolen during it (:func:`measured`)."""
     found: dict[str, list[Figures]] = {name: [] for name in sides}
     for number in range(rounds):
         for name in list(sides) if number % 2 == 0 else list(reversed(sides)):
-            found[name].append(sides[name]())
+            found[name].append(measured(sides[name]))
     return found
 
 
@@ -137,12 +189,32 @@ def run_threads(op: Callable[[int], Any], count: int, threads: int) -> Figures:
 def print_table(title: str, rows: dict[str, Figures]) -> None:
     """Print figures as an aligned table."""
     print(title)
-    print(f"{'operation':<28} {'ops':>7} {'per s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    print(
+        f"{'operation':<28} {'ops':>7} {'per s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+        f" {'steal %':>7}"
+    )
     for name, row in rows.items():
         print(
             f"{name:<28} {row.ops:>7} {row.per_s:>10.1f} {row.p50_ms:>8.2f} "
-            f"{row.p99_ms:>8.2f} {row.errors:>7}"
+            f"{row.p99_ms:>8.2f} {row.errors:>7} {_percent(row.steal_pct):>7}"
         )
+
+
+def print_paced_rounds(at_half: dict[str, list[Figures]]) -> None:
+    """Print each side's p99 and stolen CPU time in every paced round."""
+    for name, found in at_half.items():
+        p99s = ", ".join(f"{f.p99_ms:.1f}" for f in found)
+        steals = ", ".join(_percent(f.steal_pct) for f in found)
+        print(f"p99 ms of each paced round, {name}: {p99s} (CPU time stolen, %: {steals})")
+
+
+def steal_pcts(found: list[Figures]) -> list[float | None]:
+    """The rounds' stolen CPU time, rounded for the JSON line."""
+    return [None if f.steal_pct is None else round(f.steal_pct, 1) for f in found]
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
 
 
 def print_json(bench: str, **values: Any) -> None:

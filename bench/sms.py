@@ -56,8 +56,10 @@ from bench.harness import (
     median_ratio,
     median_round,
     print_json,
+    print_paced_rounds,
     print_table,
     run_threads,
+    steal_pcts,
 )
 from bench.signups import Side, store_and_raw_session
 from bench.web import paced
@@ -719,9 +721,7 @@ def report(
             f"raw driver at {half_rate:.0f}/s": raw_half,
         },
     )
-    for name, found in at_half.items():
-        p99s = ", ".join(f"{f.p99_ms:.1f}" for f in found)
-        print(f"p99 ms of each paced round, {name}: {p99s}")
+    print_paced_rounds(at_half)
     events, options, took = catalog
     print(
         f"the webhook's catalog: {events} upcoming events with {options} options in the "
@@ -765,6 +765,9 @@ def report(
         raw_half_rate_p99_ms=round(raw_half.p99_ms, 2),
         ours_half_p99s_ms=[round(f.p99_ms, 2) for f in at_half[OURS]],
         raw_half_p99s_ms=[round(f.p99_ms, 2) for f in at_half["raw driver"]],
+        ours_half_steal_pcts=steal_pcts(at_half[OURS]),
+        raw_half_steal_pcts=steal_pcts(at_half["raw driver"]),
+        peak_steal_pct=steal_pcts([ours])[0],
         lwts_per_message=lwts,
         statements_per_message=len(one_text),
         same_statements=same,

@@ -41,8 +41,10 @@ from bench.harness import (
     median_ratio,
     median_round,
     print_json,
+    print_paced_rounds,
     print_table,
     run_threads,
+    steal_pcts,
 )
 from bench.signups import RawSignups, Side, member_phone, store_and_raw_session
 from config import cluster as cluster_config
@@ -300,9 +302,7 @@ def main() -> int:
             f"raw driver at {half_rate:.0f}/s": raw_half,
         },
     )
-    for name, found in at_half.items():
-        p99s = ", ".join(f"{f.p99_ms:.1f}" for f in found)
-        print(f"p99 ms of each paced round, {name}: {p99s}")
+    print_paced_rounds(at_half)
     print(
         f"web / raw driver: {ratio:.3f} (median of the rounds' ratios; goal >= 0.7); "
         f"p99 at half the peak rate {half.p99_ms:.1f} ms (goal <= 100)"
@@ -322,6 +322,9 @@ def main() -> int:
         raw_half_rate_p99_ms=round(raw_half.p99_ms, 2),
         web_half_p99s_ms=[round(f.p99_ms, 2) for f in at_half["web (HTTP JSON API)"]],
         raw_half_p99s_ms=[round(f.p99_ms, 2) for f in at_half["raw driver"]],
+        web_half_steal_pcts=steal_pcts(at_half["web (HTTP JSON API)"]),
+        raw_half_steal_pcts=steal_pcts(at_half["raw driver"]),
+        peak_steal_pct=steal_pcts([ours])[0],
         errors=sum(f.errors for found in (*rounds.values(), *at_half.values()) for f in found),
         signups=args.signups,
         threads=args.threads,
