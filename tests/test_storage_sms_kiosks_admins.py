@@ -12,6 +12,7 @@ import pytest
 from storage.admins import hash_password, verify_password
 from storage.errors import Conflict, NotFound, ValidationError
 from storage.store import Store
+from tests.helpers import wait_until
 
 
 def test_a_retried_webhook_is_stored_once(store: Store) -> None:
@@ -28,6 +29,32 @@ def test_a_retried_webhook_is_stored_once(store: Store) -> None:
         first.at - timedelta(seconds=1), first.at + timedelta(seconds=1)
     )
     assert [m.message_id for m in around if m.provider_id == provider_id] == [first.message_id]
+
+
+def test_a_claims_paxos_state_is_kept_three_hours_not_ten_days(store: Store) -> None:
+    provider_id = "SM" + secrets.token_hex(16)
+    store.sms_messages.claim(provider_id)
+    table = store.db.execute(
+        "SELECT id, gc_grace_seconds FROM system_schema.tables "
+        "WHERE keyspace_name = ? AND table_name = 'sms_provider_ids'",
+        (store.db.keyspace,),
+    )[0]
+    assert table["gc_grace_seconds"] == 3 * 3600
+
+    kept_for: list[int] = []  # seconds, as a coordinator's own system.paxos says
+
+    def committed() -> bool:
+        rows = store.db.execute(
+            "SELECT TTL(most_recent_commit_at) AS ttl FROM system.paxos "
+            "WHERE row_key = ? AND cf_id = ?",
+            (provider_id.encode(), table["id"]),
+        )
+        kept_for[:] = [row["ttl"] for row in rows if row["ttl"] is not None]
+        return bool(kept_for)
+
+    # a replica's commit may land after the claim's quorum answered
+    wait_until(committed, what="the claim's Paxos commit in system.paxos")
+    assert 3 * 3600 - 600 < kept_for[0] <= 3 * 3600
 
 
 def test_since_a_watermark_scans_across_days_in_order(store: Store) -> None:
