@@ -9,7 +9,7 @@ each round (:class:`CpuTimes`), so that a round slowed by the host shows as such
 
 from __future__ import annotations
 
-import dataclasses
+import gc
 import json
 import socket
 import statistics
@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 
@@ -60,6 +60,8 @@ class CpuTimes:
                 ticks = [int(field) for field in stat.readline().split()[1:9]]
         except (OSError, ValueError):
             return None
+        if len(ticks) < 8:  # a kernel older than 2.6.11 counts no steal
+            return None
         user, nice, system, idle, iowait, irq, softirq, steal = ticks
         return cls(user + nice + system + irq + softirq, idle + iowait, steal)
 
@@ -73,12 +75,28 @@ class CpuTimes:
         return 100 * (self.stolen - before.stolen) / total if total > 0 else None
 
 
-def measured(run: Callable[[], Figures]) -> Figures:
-    """``run()``'s figures with the CPU time stolen meanwhile (:class:`CpuTimes`)."""
-    before = CpuTimes.now()
-    found = run()
-    after = CpuTimes.now()
-    return dataclasses.replace(found, steal_pct=after.steal_pct_since(before) if after else None)
+def measured(run: Callable[[], Figures], collector_off: bool = False) -> Figures:
+    """``run()``'s figures with the CPU time stolen meanwhile (:class:`CpuTimes`).
+
+    With ``collector_off``, this process's garbage collector is off while ``run`` runs (as
+    ``timeit`` has it), its garbage collected first, and back as it was after: for a bench
+    whose process only drives the load and plays the bare driver's side, while ours is served
+    by a process of its own that keeps its collector. The driving process's collections would
+    otherwise delay every request in flight on both sides; the bare driver's side loses the
+    collections an application of its own would have, which can only lower the ratio.
+    """
+    collecting = gc.isenabled()
+    try:
+        if collector_off:
+            gc.collect()
+            gc.disable()
+        before = CpuTimes.now()
+        found = run()
+        after = CpuTimes.now()
+    finally:
+        if collecting:
+            gc.enable()
+    return replace(found, steal_pct=after.steal_pct_since(before) if after else None)
 
 
 def figures(latencies_s: list[float], seconds: float, errors: int = 0) -> Figures:
@@ -103,15 +121,15 @@ def median_round(
 
 
 def alternating_rounds(
-    sides: dict[str, Callable[[], Figures]], rounds: int
+    sides: dict[str, Callable[[], Figures]], rounds: int, collector_off: bool = False
 ) -> dict[str, list[Figures]]:
     """Measure every side ``rounds`` times, back to back, the first side first in even rounds
     and last in odd ones, so that the shared machine's drift falls on all sides alike; each
-    round's figures carry the CPU time stolen during it (:func:`measured`)."""
+    round is :func:`measured` (``collector_off`` as there)."""
     found: dict[str, list[Figures]] = {name: [] for name in sides}
     for number in range(rounds):
         for name in list(sides) if number % 2 == 0 else list(reversed(sides)):
-            found[name].append(measured(sides[name]))
+            found[name].append(measured(sides[name], collector_off))
     return found
 
 
@@ -187,16 +205,18 @@ def run_threads(op: Callable[[int], Any], count: int, threads: int) -> Figures:
 
 
 def print_table(title: str, rows: dict[str, Figures]) -> None:
-    """Print figures as an aligned table."""
+    """Print figures as an aligned table (with a ``steal %`` column when any row has one)."""
+    stolen = any(row.steal_pct is not None for row in rows.values())
     print(title)
     print(
         f"{'operation':<28} {'ops':>7} {'per s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
-        f" {'steal %':>7}"
+        + (f" {'steal %':>7}" if stolen else "")
     )
     for name, row in rows.items():
         print(
             f"{name:<28} {row.ops:>7} {row.per_s:>10.1f} {row.p50_ms:>8.2f} "
-            f"{row.p99_ms:>8.2f} {row.errors:>7} {_percent(row.steal_pct):>7}"
+            f"{row.p99_ms:>8.2f} {row.errors:>7}"
+            + (f" {_percent(row.steal_pct):>7}" if stolen else "")
         )
 
 
@@ -208,9 +228,14 @@ def print_paced_rounds(at_half: dict[str, list[Figures]]) -> None:
         print(f"p99 ms of each paced round, {name}: {p99s} (CPU time stolen, %: {steals})")
 
 
+def steal_pct(found: Figures) -> float | None:
+    """A run's stolen CPU time, rounded for the JSON line."""
+    return None if found.steal_pct is None else round(found.steal_pct, 1)
+
+
 def steal_pcts(found: list[Figures]) -> list[float | None]:
     """The rounds' stolen CPU time, rounded for the JSON line."""
-    return [None if f.steal_pct is None else round(f.steal_pct, 1) for f in found]
+    return [steal_pct(f) for f in found]
 
 
 def _percent(value: float | None) -> str:

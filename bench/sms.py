@@ -59,6 +59,7 @@ from bench.harness import (
     print_paced_rounds,
     print_table,
     run_threads,
+    steal_pct,
     steal_pcts,
 )
 from bench.signups import Side, store_and_raw_session
@@ -642,6 +643,7 @@ def main() -> int:
                     OURS: functools.partial(texts.closed, args.texts),
                 },
                 args.rounds,
+                collector_off=True,
             )
             run, sent = counting(pipe, functools.partial(texts.closed, args.texts))
             half_rate = median_round(rounds[OURS]).per_s / 2
@@ -657,6 +659,7 @@ def main() -> int:
                     OURS: functools.partial(texts.paced, half_rate, paced_count),
                 },
                 args.paced_rounds,
+                collector_off=True,
             )
             refreshes["paced"] = _refreshes(pipe)
         finally:
@@ -767,7 +770,7 @@ def report(
         raw_half_p99s_ms=[round(f.p99_ms, 2) for f in at_half["raw driver"]],
         ours_half_steal_pcts=steal_pcts(at_half[OURS]),
         raw_half_steal_pcts=steal_pcts(at_half["raw driver"]),
-        peak_steal_pct=steal_pcts([ours])[0],
+        peak_steal_pct=steal_pct(ours),
         lwts_per_message=lwts,
         statements_per_message=len(one_text),
         same_statements=same,

@@ -44,6 +44,7 @@ from bench.harness import (
     print_paced_rounds,
     print_table,
     run_threads,
+    steal_pct,
     steal_pcts,
 )
 from bench.signups import RawSignups, Side, member_phone, store_and_raw_session
@@ -267,6 +268,7 @@ def main() -> int:
                     "web (HTTP JSON API)": functools.partial(load.closed, args.signups),
                 },
                 args.rounds,
+                collector_off=True,
             )
             median = {name: median_round(found) for name, found in rounds.items()}
             ours, raw = median["web (HTTP JSON API)"], median["raw driver"]
@@ -280,6 +282,7 @@ def main() -> int:
                     "web (HTTP JSON API)": functools.partial(load.paced, half_rate, paced_count),
                 },
                 args.paced_rounds,
+                collector_off=True,
             )
         finally:
             ours_end.send("stop")
@@ -324,7 +327,7 @@ def main() -> int:
         raw_half_p99s_ms=[round(f.p99_ms, 2) for f in at_half["raw driver"]],
         web_half_steal_pcts=steal_pcts(at_half["web (HTTP JSON API)"]),
         raw_half_steal_pcts=steal_pcts(at_half["raw driver"]),
-        peak_steal_pct=steal_pcts([ours])[0],
+        peak_steal_pct=steal_pct(ours),
         errors=sum(f.errors for found in (*rounds.values(), *at_half.values()) for f in found),
         signups=args.signups,
         threads=args.threads,
