@@ -9,10 +9,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from cassandra import ConsistencyLevel
+from cassandra.cluster import Cluster
+from cassandra.query import SimpleStatement
 
+from config.cluster import ClusterConfig
 from storage.errors import Conflict, NotFound, ValidationError
 from storage.events import Event
+from storage.session import PROTOCOL_VERSION
 from storage.store import Store
+from tests.helpers import STORAGE_TEST_KEYSPACE
 
 START = datetime(2030, 9, 12, 9, tzinfo=UTC)
 
@@ -170,3 +176,31 @@ def test_delete_archives_the_event_with_its_registrations_and_restore_brings_it_
     assert [r.ref for r in promoted] == [bo.ref]
     with pytest.raises(Conflict):
         store.events.restore(entry)
+
+
+def test_a_new_events_empty_fields_leave_no_tombstones(
+    config: ClusterConfig, store: Store, short_code: str
+) -> None:
+    """Every catalog scans the events table: a null written for an empty field would be a
+    tombstone each scan reads (Cassandra warns past 1,000 and fails a read past 100,000)."""
+    event = _event(store, short_code)  # no icon, no background, not cancelled
+    assert (event.icon_asset, event.background_asset, event.cancelled_at) == (None, None, None)
+    cassandra = config.cassandra
+    cluster = Cluster(
+        list(cassandra.contact_points), port=cassandra.port, protocol_version=PROTOCOL_VERSION
+    )
+    try:
+        session = cluster.connect(STORAGE_TEST_KEYSPACE)
+        read = SimpleStatement(
+            "SELECT * FROM events WHERE event_id = %s", consistency_level=ConsistencyLevel.ALL
+        )
+        found = session.execute(read, (event.event_id,), trace=True)
+        counts = [
+            trace_event.description
+            for trace_event in found.get_query_trace(max_wait_sec=10).events
+            if " tombstone cells" in trace_event.description
+        ]
+    finally:
+        cluster.shutdown()
+    assert len(counts) == cassandra.replication_factor, counts  # every replica read the row
+    assert all(count == "Read 1 live rows and 0 tombstone cells" for count in counts), counts
