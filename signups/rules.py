@@ -21,7 +21,7 @@ from uuid import UUID
 from signups.client import Client
 from storage import times
 from storage.errors import AlreadySignedUp, Conflict, NotFound, ValidationError
-from storage.events import Event, SignupOption
+from storage.events import Event, EventState, SignupOption
 from storage.failed_attempts import MAX_ATTEMPT_KEY
 from storage.flow import Flow
 from storage.registrations import Registration, SignupResult, parse_ref
@@ -35,13 +35,18 @@ def new_key() -> str:
 
 def upcoming(store: Store, cancelled: bool = False) -> list[Event]:
     """Open events that have not ended, by start time; with ``cancelled``, also those staff
-    cancelled that have not ended (to be shown as cancelled)."""
+    cancelled that have not ended (to be shown as cancelled).
+
+    Every event's state is scanned (four columns), then those shown are read whole and
+    checked again: one changed meanwhile is shown as it is now, or not at all.
+    """
     now = times.now()
-    return [
-        event
-        for event in store.events.list()
-        if (event.is_open or (cancelled and event.cancelled)) and event.ends_at > now
-    ]
+
+    def shown(event: Event | EventState) -> bool:
+        return (event.is_open or (cancelled and event.cancelled)) and event.ends_at > now
+
+    candidates = [state.event_id for state in store.events.states() if shown(state)]
+    return [event for event in store.events.get_many(candidates) if shown(event)]
 
 
 def upcoming_with_options(store: Store) -> list[tuple[Event, list[SignupOption]]]:

@@ -40,6 +40,8 @@ _EVENT_COLUMNS = (
     "time_zone, location, short_code, is_open, created_at, updated_at, cancelled_at"
 )
 
+_SELECT_EVENT = f"SELECT {_EVENT_COLUMNS} FROM events WHERE event_id = ?"
+_SELECT_STATES = "SELECT event_id, is_open, ends_at, cancelled_at FROM events"
 
 _SELECT_OPTIONS = (
     "SELECT event_id, option_id, label, position FROM event_options WHERE event_id = ?"
@@ -73,6 +75,17 @@ class Event:
     def cancelled(self) -> bool:
         """Whether staff cancelled it."""
         return self.cancelled_at is not None
+
+
+@dataclass(frozen=True)
+class EventState:
+    """What decides whether members are shown an event, as the light scan of every event reads
+    it (:meth:`Events.states`); an :class:`Event` has the same four fields."""
+
+    event_id: UUID
+    is_open: bool
+    ends_at: datetime
+    cancelled: bool
 
 
 @dataclass(frozen=True)
@@ -153,12 +166,18 @@ class Events:
 
     def get(self, event_id: UUID) -> Event:
         """The event (raises :class:`NotFound`)."""
-        rows = self._db.execute(
-            f"SELECT {_EVENT_COLUMNS} FROM events WHERE event_id = ?", (event_id,)
-        )
+        rows = self._db.execute(_SELECT_EVENT, (event_id,))
         if not rows:
             raise NotFound("event", event_id)
         return _event(rows[0])
+
+    def get_many(self, event_ids: Iterable[UUID]) -> builtins.list[Event]:
+        """Those of the events that exist, read concurrently, by start time."""
+        pending = [self._db.submit(_SELECT_EVENT, (event_id,)) for event_id in event_ids]
+        return sorted(
+            (_event(rows[0]) for request in pending if (rows := request.result())),
+            key=_start_order,
+        )
 
     def by_code(self, short_code: str) -> Event:
         """The event a member texts ``short_code`` for (any case)."""
@@ -171,7 +190,21 @@ class Events:
     def list(self, op: OpClass = "read") -> list[Event]:
         """Every event, by start time (``op="report"``: where a moment-old list will do)."""
         rows = self._db.stream(f"SELECT {_EVENT_COLUMNS} FROM events", op=op)
-        return sorted((_event(row) for row in rows), key=lambda e: (e.starts_at, e.title))
+        return sorted((_event(row) for row in rows), key=_start_order)
+
+    def states(self) -> builtins.list[EventState]:
+        """Every event's open, ended and cancelled state: four columns of each row, for the
+        frontends that look every few seconds for the few upcoming events among all ever
+        made (then read those whole, :meth:`get_many`)."""
+        return [
+            EventState(
+                event_id=row["event_id"],
+                is_open=bool(row["is_open"]),
+                ends_at=times.utc(row["ends_at"]),
+                cancelled=row["cancelled_at"] is not None,
+            )
+            for row in self._db.stream(_SELECT_STATES, op="read")
+        ]
 
     def update(self, event_id: UUID, **changes: Any) -> Event:
         """Change any of the fields given to :meth:`create` except ``is_open``."""
@@ -451,6 +484,10 @@ def _validated(fields: dict[str, Any]) -> dict[str, Any]:
     if clean["ends_at"] < clean["starts_at"]:
         raise ValidationError("ends_at", "must not be before starts_at")
     return clean
+
+
+def _start_order(event: Event) -> tuple[datetime, str]:
+    return event.starts_at, event.title
 
 
 def _event(row: Row) -> Event:

@@ -4,13 +4,16 @@ caller is shown, the wrong-guess throttle per client of every channel, lookups, 
 from __future__ import annotations
 
 import secrets
+import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 import signups
 from signups import Client, links
 from storage.errors import AlreadySignedUp, Conflict, NotFound, Throttled
+from storage.events import Event, EventState
 from storage.registrations import new_code
 from storage.store import Store
 from tests.helpers import make_event, new_phone
@@ -121,6 +124,47 @@ def test_upcoming_lists_open_events_with_their_seats(store: Store, short_code: s
     ]
     store.events.set_open(event.event_id, False)
     assert event.event_id not in {shown.event_id for shown in signups.upcoming(store)}
+
+
+def test_upcoming_shows_open_events_by_start_and_cancelled_ones_when_asked(
+    store: Store, short_code: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = datetime.now(UTC)
+
+    def event(suffix: str, starts_in: timedelta) -> Event:
+        start = now + starts_in
+        return store.events.create(
+            title=f"Event {short_code}{suffix}",
+            starts_at=start,
+            ends_at=start + timedelta(hours=2),
+            time_zone="UTC",
+            short_code=short_code + suffix,
+        )
+
+    later, sooner, cancelled = (
+        event(s, timedelta(days=d)) for s, d in (("L", 3), ("S", 1), ("C", 2))
+    )
+    ended, closed, closing = (
+        event(s, timedelta(hours=h)) for s, h in (("E", -3), ("X", 5), ("M", 6))
+    )
+    store.events.cancel(cancelled.event_id, now)
+    store.events.set_open(closed.event_id, False)
+    ours = {e.event_id for e in (later, sooner, cancelled, ended, closed, closing)}
+
+    def shown(**options: bool) -> list[uuid.UUID]:
+        return [e.event_id for e in signups.upcoming(store, **options) if e.event_id in ours]
+
+    scan = store.events.states
+
+    def scan_then_closed() -> list[EventState]:  # an admin closes one between scan and read
+        states = scan()
+        store.events.set_open(closing.event_id, False)
+        return states
+
+    monkeypatch.setattr(store.events, "states", scan_then_closed)
+    assert shown() == [sooner.event_id, later.event_id]  # read whole, then checked again
+    monkeypatch.undo()
+    assert shown(cancelled=True) == [sooner.event_id, cancelled.event_id, later.event_id]
 
 
 def test_only_the_first_on_the_waitlist_is_promoted(store: Store, short_code: str) -> None:

@@ -18,7 +18,7 @@ from storage.errors import Conflict, NotFound, ValidationError
 from storage.events import Event
 from storage.session import PROTOCOL_VERSION
 from storage.store import Store
-from tests.helpers import STORAGE_TEST_KEYSPACE
+from tests.helpers import STORAGE_TEST_KEYSPACE, wait_until
 
 START = datetime(2030, 9, 12, 9, tzinfo=UTC)
 
@@ -194,13 +194,16 @@ def test_a_new_events_empty_fields_leave_no_tombstones(
         read = SimpleStatement(
             "SELECT * FROM events WHERE event_id = %s", consistency_level=ConsistencyLevel.ALL
         )
-        found = session.execute(read, (event.event_id,), trace=True)
-        counts = [
-            trace_event.description
-            for trace_event in found.get_query_trace(max_wait_sec=10).events
-            if " tombstone cells" in trace_event.description
-        ]
+        trace = session.execute(read, (event.event_id,), trace=True).get_query_trace()
+
+        def counts() -> list[str]:  # each replica's events reach the trace in their own time
+            trace.populate(max_wait=10)
+            return [e.description for e in trace.events if " tombstone cells" in e.description]
+
+        wait_until(
+            lambda: len(counts()) == cassandra.replication_factor, what="every replica's read"
+        )
+        found = counts()
     finally:
         cluster.shutdown()
-    assert len(counts) == cassandra.replication_factor, counts  # every replica read the row
-    assert all(count == "Read 1 live rows and 0 tombstone cells" for count in counts), counts
+    assert all(count == "Read 1 live rows and 0 tombstone cells" for count in found), found
