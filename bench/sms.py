@@ -69,11 +69,12 @@ from config.cluster import ClusterConfig, NodeConfig, SecretSource, SmsConfig
 from node.context import NodeContext
 from node.logbuffer import LogBuffer
 from node.process import settle_interpreter
-from signups import upcoming_with_options
+from signups import Upcoming, upcoming_with_options
 from sms import replies
 from sms.app import MAX_BODY_BYTES, make_app
 from sms.sandbox import LOOPBACK, ProviderSandbox, twilio_webhook_request
 from sms.service import SmsService, make_provider
+from storage.events import Event, SignupOption
 from storage.registrations import SIGN_UP_CONFIRMED, new_code
 from storage.registrations.refs import make_ref
 from storage.session import Database
@@ -258,18 +259,19 @@ def serve(keyspace: str, port: int, account: str, token: str, pipe: Connection) 
 
 
 def _time_catalog_refreshes() -> list[float]:
-    """Time each refresh of the webhook's catalog (``sms.catalog`` reads every upcoming event
-    and its options' seats every ``FRESH_S`` seconds, in the background while texts go on
-    with the list it replaces): the list their durations (s) go to."""
+    """Time each refresh of the webhook's catalog (``sms.catalog`` scans the events every
+    ``FRESH_S`` seconds and reads those changed, every event and its options' seats every
+    ``FULL_S``, in the background while texts go on with the list it replaces): the list
+    their durations (s) go to."""
     took: list[float] = []
     read = getattr(sms.catalog, "upcoming_with_options", None)
     if read is None:  # the catalog reads otherwise now: not timed
         return took
 
-    def timed(store: Store) -> Any:
+    def timed(store: Store, known: Sequence[tuple[Event, list[SignupOption]]] = ()) -> Upcoming:
         began = time.perf_counter()
         try:
-            return read(store)
+            return read(store, known)
         finally:
             took.append(time.perf_counter() - began)
 

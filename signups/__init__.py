@@ -21,6 +21,7 @@ gives every frontend alike::
 from signups.client import Channel, Client
 from signups.rules import (
     Details,
+    Upcoming,
     cancel,
     details,
     event_with_options,
@@ -41,6 +42,7 @@ __all__ = [
     "Channel",
     "Client",
     "Details",
+    "Upcoming",
     "cancel",
     "details",
     "event_with_options",

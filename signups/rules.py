@@ -15,13 +15,15 @@ Safe to call from any thread: the rules keep no state; the store is thread-safe.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from signups.client import Client
 from storage import times
 from storage.errors import AlreadySignedUp, Conflict, NotFound, ValidationError
-from storage.events import Event, EventState, SignupOption
+from storage.events import Event, EventState, SignupOption, start_order
 from storage.failed_attempts import MAX_ATTEMPT_KEY
 from storage.flow import Flow
 from storage.registrations import Registration, SignupResult, parse_ref
@@ -37,23 +39,57 @@ def upcoming(store: Store, cancelled: bool = False) -> list[Event]:
     """Open events that have not ended, by start time; with ``cancelled``, also those staff
     cancelled that have not ended (to be shown as cancelled).
 
-    Every event's state is scanned (four columns), then those shown are read whole and
+    Every event's state is scanned (five columns), then those shown are read whole and
     checked again: one changed meanwhile is shown as it is now, or not at all.
     """
-    now = times.now()
-
-    def shown(event: Event | EventState) -> bool:
-        return (event.is_open or (cancelled and event.cancelled)) and event.ends_at > now
-
+    shown = _shown(times.now(), cancelled)
     candidates = [state.event_id for state in store.events.states() if shown(state)]
     return [event for event in store.events.get_many(candidates) if shown(event)]
 
 
-def upcoming_with_options(store: Store) -> list[tuple[Event, list[SignupOption]]]:
-    """The :func:`upcoming` events, each with its options and their seats."""
-    events = upcoming(store)
-    options = store.events.options_of(event.event_id for event in events)
-    return [(event, options[event.event_id]) for event in events]
+Upcoming = list[tuple[Event, list[SignupOption]]]
+"""Events members are shown, each with its options."""
+
+
+def upcoming_with_options(
+    store: Store, known: Sequence[tuple[Event, list[SignupOption]]] = ()
+) -> Upcoming:
+    """The :func:`upcoming` events, each with its options and their seats.
+
+    An event in ``known`` (an earlier answer) that has not changed since (the same
+    ``updated_at``: its options' changes touch it too) keeps its known options and seats,
+    unread: a catalog that asks every few seconds reads only what changed. Seats kept so are
+    as old as ``known``; their open state follows the event's.
+    """
+    shown = _shown(times.now(), cancelled=False)
+    kept = {event.event_id: (event, options) for event, options in known}
+    states = [state for state in store.events.states() if shown(state)]
+    unchanged = [
+        kept[state.event_id]
+        for state in states
+        if state.event_id in kept and kept[state.event_id][0].updated_at == state.updated_at
+    ]
+    same = {event.event_id for event, _ in unchanged}
+    changed = [
+        event
+        for event in store.events.get_many(s.event_id for s in states if s.event_id not in same)
+        if shown(event)
+    ]
+    options = store.events.options_of(event.event_id for event in changed)
+    return sorted(
+        unchanged + [(event, options[event.event_id]) for event in changed],
+        key=lambda found: start_order(found[0]),
+    )
+
+
+def _shown(now: datetime, cancelled: bool) -> Callable[[Event | EventState], bool]:
+    """Whether members are shown an event: open (or, with ``cancelled``, cancelled) and not
+    ended at ``now``."""
+
+    def shown(event: Event | EventState) -> bool:
+        return (event.is_open or (cancelled and event.cancelled)) and event.ends_at > now
+
+    return shown
 
 
 def event_with_options(store: Store, event_id: UUID) -> tuple[Event, list[SignupOption]]:

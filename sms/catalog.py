@@ -6,6 +6,10 @@ Cassandra for each one would double what a text costs. The catalog keeps them fo
 seats themselves are always the ledger's, read by the sign-up, so a stale catalog never lets a
 sign-up through that the ledger refuses.
 
+A refresh scans the events' states and reads again only the events that changed since (with
+their options: an option's change touches its event), keeping the others' options and seats
+(``signups.upcoming_with_options``); every :data:`FULL_S` seconds it reads them all again.
+
 Used on the webhook's IOLoop only; the reads run off it (``SmsService.blocking``). A stale
 list is refreshed in the background while texts go on with it, so no text waits for a
 refresh but the first ones and those that force one.
@@ -16,12 +20,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from signups import upcoming_with_options
+from signups import Upcoming, upcoming_with_options
 from storage import times
 from storage.errors import NotFound, StorageError, ValidationError
 from storage.events import Event, SignupOption
@@ -31,7 +35,9 @@ from storage.validate import SMS_KEYWORDS
 log = logging.getLogger("gather.sms")
 
 FRESH_S = 5.0
-Upcoming = list[tuple[Event, list[SignupOption]]]
+FULL_S = 60.0
+"""How old the options and seats of an unchanged event may get before a refresh reads them
+again (their open state follows the event's, read every :data:`FRESH_S`)."""
 Read = tuple[datetime, float, Upcoming]
 """A read of the catalog: when it started (UTC, and monotonic) and what it found."""
 
@@ -44,6 +50,8 @@ class Catalog:
         self._blocking = blocking
         self._events: Upcoming | None = None
         self._loaded_at = -FRESH_S
+        self._full_at = -FULL_S
+        """When (monotonic) the last read that read every event whole began."""
         self._read_at = times.now()
         self._refresh: asyncio.Future[Upcoming] | None = None
         self._warned: set[UUID] = set()
@@ -91,7 +99,11 @@ class Catalog:
     async def _read(self, store: Store) -> Upcoming:
         """Read the catalog off the loop and keep it, unless a read started later was kept
         first; what this read found."""
-        read_at, loaded_at, loaded = await self._blocking(_reading, store)
+        began = time.monotonic()
+        known = self._events if began - self._full_at < FULL_S else None
+        read_at, loaded_at, loaded = await self._blocking(_reading, store, known or ())
+        if known is None:
+            self._full_at = max(self._full_at, began)
         if read_at >= self._read_at:
             self._events, self._loaded_at, self._read_at = loaded, loaded_at, read_at
             self._warn_of_keywords(loaded)
@@ -123,8 +135,9 @@ class Catalog:
                 )
 
 
-def _reading(store: Store) -> Read:
-    """Read the upcoming events and their options (blocking)."""
+def _reading(store: Store, known: Sequence[tuple[Event, list[SignupOption]]]) -> Read:
+    """Read the upcoming events and their options, those of ``known`` unchanged kept
+    (blocking)."""
     read_at = times.now()
-    loaded = upcoming_with_options(store)
+    loaded = upcoming_with_options(store, known)
     return read_at, time.monotonic(), loaded

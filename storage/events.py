@@ -41,7 +41,7 @@ _EVENT_COLUMNS = (
 )
 
 _SELECT_EVENT = f"SELECT {_EVENT_COLUMNS} FROM events WHERE event_id = ?"
-_SELECT_STATES = "SELECT event_id, is_open, ends_at, cancelled_at FROM events"
+_SELECT_STATES = "SELECT event_id, is_open, ends_at, cancelled_at, updated_at FROM events"
 
 _SELECT_OPTIONS = (
     "SELECT event_id, option_id, label, position FROM event_options WHERE event_id = ?"
@@ -79,13 +79,15 @@ class Event:
 
 @dataclass(frozen=True)
 class EventState:
-    """What decides whether members are shown an event, as the light scan of every event reads
-    it (:meth:`Events.states`); an :class:`Event` has the same four fields."""
+    """What decides whether members are shown an event, and when it last changed (its options
+    too), as the light scan of every event reads it (:meth:`Events.states`); an
+    :class:`Event` has the same fields."""
 
     event_id: UUID
     is_open: bool
     ends_at: datetime
     cancelled: bool
+    updated_at: datetime
 
 
 @dataclass(frozen=True)
@@ -176,7 +178,7 @@ class Events:
         pending = [self._db.submit(_SELECT_EVENT, (event_id,)) for event_id in event_ids]
         return sorted(
             (_event(rows[0]) for request in pending if (rows := request.result())),
-            key=_start_order,
+            key=start_order,
         )
 
     def by_code(self, short_code: str) -> Event:
@@ -190,10 +192,10 @@ class Events:
     def list(self, op: OpClass = "read") -> list[Event]:
         """Every event, by start time (``op="report"``: where a moment-old list will do)."""
         rows = self._db.stream(f"SELECT {_EVENT_COLUMNS} FROM events", op=op)
-        return sorted((_event(row) for row in rows), key=_start_order)
+        return sorted((_event(row) for row in rows), key=start_order)
 
     def states(self) -> builtins.list[EventState]:
-        """Every event's open, ended and cancelled state: four columns of each row, for the
+        """Every event's open, ended, cancelled and changed state: five columns of each row, for the
         frontends that look every few seconds for the few upcoming events among all ever
         made (then read those whole, :meth:`get_many`)."""
         return [
@@ -202,6 +204,7 @@ class Events:
                 is_open=bool(row["is_open"]),
                 ends_at=times.utc(row["ends_at"]),
                 cancelled=row["cancelled_at"] is not None,
+                updated_at=times.utc(row["updated_at"]),
             )
             for row in self._db.stream(_SELECT_STATES, op="read")
         ]
@@ -282,6 +285,7 @@ class Events:
             option_id, event_id, capacity, bool(waitlist), event.is_open
         )
         self._write_option(event_id, option_id, label, position)
+        self._touch(event_id)
         return SignupOption(option_id, event_id, label, position, seats)
 
     def update_option(
@@ -307,6 +311,7 @@ class Events:
             option_id, capacity=capacity, waitlist=waitlist
         )
         self._write_option(event_id, option_id, label, position)
+        self._touch(event_id)
         return SignupOption(option_id, event_id, label, position, seats), promoted
 
     def option(self, event_id: UUID, option_id: UUID) -> SignupOption:
@@ -413,6 +418,16 @@ class Events:
             op="write",
         )
 
+    def _touch(self, event_id: UUID) -> None:
+        """Mark the event changed (its options were): catalogs that keep an unchanged event's
+        options (``signups.upcoming_with_options``) read them again. ``IF EXISTS``: never a
+        row of ``updated_at`` alone for an event deleted meanwhile."""
+        self._db.execute(
+            "UPDATE events SET updated_at = ? WHERE event_id = ? IF EXISTS",
+            (times.now(), event_id),
+            op="signup",
+        )
+
     def _write_option(self, event_id: UUID, option_id: UUID, label: str, position: int) -> None:
         self._db.execute(
             "INSERT INTO event_options (event_id, option_id, label, position) VALUES (?, ?, ?, ?)",
@@ -486,7 +501,8 @@ def _validated(fields: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def _start_order(event: Event) -> tuple[datetime, str]:
+def start_order(event: Event) -> tuple[datetime, str]:
+    """How events are listed: by start time, then title."""
     return event.starts_at, event.title
 
 

@@ -13,7 +13,7 @@ import pytest
 import signups
 from signups import Client, links
 from storage.errors import AlreadySignedUp, Conflict, NotFound, Throttled
-from storage.events import Event, EventState
+from storage.events import Event, EventState, SignupOption
 from storage.registrations import new_code
 from storage.store import Store
 from tests.helpers import make_event, new_phone
@@ -165,6 +165,35 @@ def test_upcoming_shows_open_events_by_start_and_cancelled_ones_when_asked(
     assert shown() == [sooner.event_id, later.event_id]  # read whole, then checked again
     monkeypatch.undo()
     assert shown(cancelled=True) == [sooner.event_id, cancelled.event_id, later.event_id]
+
+
+def test_upcoming_with_options_reads_again_only_the_events_that_changed(
+    store: Store, short_code: str
+) -> None:
+    event, option = make_event(store, short_code, capacity=3)
+    other, _ = make_event(store, short_code + "B")
+
+    def ours(known: signups.Upcoming) -> dict[uuid.UUID, list[SignupOption]]:
+        found = signups.upcoming_with_options(store, known)
+        return {
+            e.event_id: options
+            for e, options in found
+            if e.event_id in (event.event_id, other.event_id)
+        }
+
+    first = signups.upcoming_with_options(store)
+    signups.sign_up(store, Client.web("192.0.2.9"), option.option_id, "Ida", new_phone())
+    kept = ours(first)
+    assert kept[event.event_id][0].seats.taken == 0  # not read again: as old as ``first``
+    known = {e.event_id: options for e, options in first}
+    assert kept[other.event_id] is known[other.event_id]  # kept as they were
+
+    store.events.add_option(event.event_id, "Evening", 2)  # touches the event
+    changed = ours(signups.upcoming_with_options(store, first))
+    assert [o.label for o in changed[event.event_id]] == ["Main", "Evening"]
+    assert changed[event.event_id][0].seats.taken == 1  # read again, with its seats
+    store.events.set_open(other.event_id, False)
+    assert other.event_id not in ours(first)
 
 
 def test_only_the_first_on_the_waitlist_is_promoted(store: Store, short_code: str) -> None:

@@ -150,6 +150,7 @@ def test_delete_archives_the_event_with_its_registrations_and_restore_brings_it_
     ada = sign_up(lunch.option_id, "Ada", "+15554010001", 2, "kiosk", "a").registration
     bo = sign_up(lunch.option_id, "Bo", "bo@example.org", 1, "sms", "b").registration
     cy = sign_up(setup.option_id, "Cy", "+15554010003", 1, "web", "c").registration
+    event = store.events.get(event.event_id)  # as its options left it (they touch it)
 
     entry = store.events.delete(event.event_id)
     assert entry.path.exists() and entry.kind == "event" and entry.label == "Harvest fair"
