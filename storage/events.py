@@ -195,9 +195,9 @@ class Events:
         return sorted((_event(row) for row in rows), key=start_order)
 
     def states(self) -> builtins.list[EventState]:
-        """Every event's open, ended, cancelled and changed state: five columns of each row, for the
-        frontends that look every few seconds for the few upcoming events among all ever
-        made (then read those whole, :meth:`get_many`)."""
+        """Every event's open, ended, cancelled and changed state: five columns of each row,
+        for the frontends that look every few seconds for the few upcoming events among all
+        ever made (then read those whole, :meth:`get_many`)."""
         return [
             EventState(
                 event_id=row["event_id"],
