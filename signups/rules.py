@@ -63,18 +63,16 @@ def upcoming_with_options(
     """
     shown = _shown(times.now(), cancelled=False)
     kept = {event.event_id: (event, options) for event, options in known}
-    states = [state for state in store.events.states() if shown(state)]
-    unchanged = [
-        kept[state.event_id]
-        for state in states
-        if state.event_id in kept and kept[state.event_id][0].updated_at == state.updated_at
-    ]
-    same = {event.event_id for event, _ in unchanged}
-    changed = [
-        event
-        for event in store.events.get_many(s.event_id for s in states if s.event_id not in same)
-        if shown(event)
-    ]
+    unchanged: Upcoming = []
+    to_read: list[UUID] = []
+    for state in store.events.states():
+        if shown(state):
+            earlier = kept.get(state.event_id)
+            if earlier is not None and earlier[0].updated_at == state.updated_at:
+                unchanged.append(earlier)
+            else:
+                to_read.append(state.event_id)
+    changed = [event for event in store.events.get_many(to_read) if shown(event)]
     options = store.events.options_of(event.event_id for event in changed)
     return sorted(
         unchanged + [(event, options[event.event_id]) for event in changed],
